@@ -1,0 +1,74 @@
+"""The backbone contract and the masking helpers every backbone shares.
+
+A backbone is a ``torch.nn.Module`` registered with :func:`seqestim.registry.register_model`:
+
+.. code-block:: python
+
+    class MyModel(nn.Module):
+        def __init__(self, d_input: int, *, d_model: int = 64, ...):  # d_input comes from data
+            ...
+            self.d_output = ...  # feature size returned by forward
+
+        def forward(self, x, mask=None):
+            # x: (B, L, d_input) float; mask: (B, L) bool, True = real step
+            # returns (B, L, d_output)
+
+Conventions
+-----------
+- Batch first, always. ``mask`` is ``None`` when every step is real; otherwise padded steps are
+  False and must not influence the outputs at real steps (masking invariance), and padding only
+  ever comes *after* the real steps of a sequence (right padding).
+- A bidirectional backbone sets ``self.bidirectional = True`` and concatenates the features of
+  the forward and backward directions, forward first, each of width ``d_output // 2``. The
+  "last" pooling then reads the forward half at the last real step and the backward half at
+  step 0, i.e. the final state of each direction.
+- A backbone may define ``optimizer_param_groups(lr, weight_decay)`` returning a list of torch
+  optimizer parameter groups when its paper trains some parameters differently (S5).
+- Models that can run online expose ``init_state(batch_size)`` and ``step(x_t, state)``.
+- Hyperparameter names use one vocabulary across papers: ``d_model``, ``d_state``,
+  ``n_layers``, ``n_heads``, ``kernel_size``, ``dropout``, ``bidirectional``.
+- Every constructor argument after ``d_input`` is keyword-only, has a default, and is documented
+  in the class docstring's numpydoc ``Parameters`` section: the named estimators' signatures and
+  docstrings are generated from them (``tools/generate_estimators.py``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["last_valid_index", "lengths_to_mask", "mask_to_lengths", "reverse_padded"]
+
+
+def lengths_to_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """Boolean ``(B, max_len)`` mask, True for the first ``lengths[b]`` steps of row ``b``."""
+    steps = torch.arange(max_len, device=lengths.device)  # (L,)
+    return steps.unsqueeze(0) < lengths.unsqueeze(1)  # (B, L)
+
+
+def mask_to_lengths(mask: torch.Tensor | None, batch_size: int, max_len: int, device=None):
+    """Number of real steps per row, ``(B,)`` int64; all ``max_len`` when ``mask`` is None."""
+    if mask is None:
+        return torch.full((batch_size,), max_len, dtype=torch.long, device=device)
+    return mask.long().sum(dim=1)
+
+
+def last_valid_index(mask: torch.Tensor | None, batch_size: int, max_len: int, device=None):
+    """Index of the last real step of each row, ``(B,)`` int64."""
+    return (mask_to_lengths(mask, batch_size, max_len, device) - 1).clamp(min=0)
+
+
+def reverse_padded(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Reverse every sequence of ``x`` (B, L, ...) within its own length.
+
+    Padded steps stay at the end, so a backward-direction layer sees the real steps in reverse
+    order followed by the padding. Applying it twice gives ``x`` back.
+    """
+    B, L = x.shape[:2]
+    if mask is None:
+        return x.flip(1)
+    lengths = mask_to_lengths(mask, B, L, x.device)  # (B,)
+    steps = torch.arange(L, device=x.device).unsqueeze(0)  # (1, L)
+    # position t of the output reads step (len - 1 - t) for real steps, itself for padding
+    index = torch.where(steps < lengths.unsqueeze(1), lengths.unsqueeze(1) - 1 - steps, steps)
+    index = index.view(B, L, *([1] * (x.dim() - 2))).expand_as(x)
+    return x.gather(1, index)

@@ -1,0 +1,90 @@
+"""Task heads, written once and shared by every backbone.
+
+A task network is ``backbone -> pooling -> linear``. The estimators build it from a registry
+name and data-derived sizes; nothing here knows about sklearn.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from seqestim.nn._contract import last_valid_index, lengths_to_mask
+
+__all__ = ["POOLINGS", "SequenceNet", "pool"]
+
+#: Ways of summarising a ``(B, L, H)`` feature sequence into ``(B, H)``.
+POOLINGS = ("last", "mean")
+
+
+def pool(h: torch.Tensor, mask: torch.Tensor | None, mode: str, bidirectional: bool = False):
+    """Summarise features ``h`` (B, L, H) over time, ignoring padded steps.
+
+    Parameters
+    ----------
+    h : torch.Tensor
+        Backbone output, ``(B, L, H)``.
+    mask : torch.Tensor or None
+        ``(B, L)`` bool, True = real step.
+    mode : {"last", "mean"}
+        ``"last"`` reads the last real step (for a bidirectional backbone: the forward half at
+        the last real step and the backward half at step 0); ``"mean"`` averages real steps.
+    bidirectional : bool
+        Whether ``h`` is ``[forward, backward]`` features of a bidirectional backbone.
+
+    Returns
+    -------
+    torch.Tensor
+        ``(B, H)``.
+    """
+    B, L, H = h.shape
+    if mode == "mean":
+        if mask is None:
+            return h.mean(dim=1)
+        weights = mask.to(h.dtype).unsqueeze(-1)  # (B, L, 1)
+        return (h * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+    if mode != "last":
+        raise ValueError(f"Unknown pooling {mode!r}; expected one of {POOLINGS}.")
+    last = last_valid_index(mask, B, L, h.device)  # (B,)
+    rows = torch.arange(B, device=h.device)
+    h_last = h[rows, last]  # (B, H)
+    if bidirectional:
+        half = H // 2
+        # the backward direction's final state sits at step 0
+        h_last = torch.cat([h_last[:, :half], h[:, 0, half:]], dim=-1)
+    return h_last
+
+
+class SequenceNet(nn.Module):
+    """Backbone + pooling + linear head: ``(B, L, C) -> (B, n_outputs)``.
+
+    With ``pooling=None`` the head is applied at every step: ``(B, L, C) -> (B, L, n_outputs)``.
+
+    Parameters
+    ----------
+    backbone : nn.Module
+        A registered backbone (see :mod:`seqestim.nn._contract`).
+    n_outputs : int
+        Width of the linear head (classes, targets, or horizon x targets).
+    pooling : {"last", "mean"} or None
+        How the sequence is summarised; None keeps one output per step.
+    """
+
+    def __init__(self, backbone: nn.Module, n_outputs: int, pooling: str | None = "last"):
+        super().__init__()
+        if pooling is not None and pooling not in POOLINGS:
+            raise ValueError(f"Unknown pooling {pooling!r}; expected one of {POOLINGS} or None.")
+        self.backbone = backbone
+        self.pooling = pooling
+        self.head = nn.Linear(backbone.d_output, n_outputs)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """Map a padded batch to outputs; ``lengths`` (B,) gives the real steps of each row."""
+        mask = None
+        if lengths is not None and bool((lengths < x.shape[1]).any()):
+            mask = lengths_to_mask(lengths, x.shape[1])  # (B, L)
+        h = self.backbone(x, mask=mask)  # (B, L, d_output)
+        if self.pooling is None:
+            return self.head(h)  # (B, L, n_outputs)
+        bidirectional = bool(getattr(self.backbone, "bidirectional", False))
+        return self.head(pool(h, mask, self.pooling, bidirectional))  # (B, n_outputs)
