@@ -245,6 +245,11 @@ class BaseSequenceEstimator(BaseEstimator):
                 net.fit(panel.as_net_input(), targets)
         self.net_ = net
         self.fit_time_ = time.perf_counter() - start
+        # a backbone can surface paper-specific fitted quantities (e.g. ARMA coefficients)
+        backbone = net.module_.backbone
+        if hasattr(backbone, "fitted_attributes"):
+            for name, value in backbone.fitted_attributes().items():
+                setattr(self, name, value)
         return self
 
     def _forward(self, panel: Panel) -> np.ndarray:

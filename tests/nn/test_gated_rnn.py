@@ -1,0 +1,87 @@
+"""Chung et al. (2014): the cells compute the paper's equations, not PyTorch's variants."""
+
+import torch
+
+from seqestim.nn.gated_rnn import GRU, LSTM, RNN
+
+
+def _weights(cell):
+    H = cell.d_model
+    W = cell.input_proj.weight.T  # (C, n_gates * H)
+    b = cell.input_proj.bias
+    U = cell.recurrent
+    return H, W, b, U
+
+
+def test_tanh_rnn_matches_eq_2():
+    torch.manual_seed(0)
+    model = RNN(3, d_model=4).double()
+    cell = model.layers[0][0].cell
+    _, W, b, U = _weights(cell)
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    h = torch.zeros(2, 4, dtype=torch.float64)
+    for t in range(5):
+        h = torch.tanh(x[:, t] @ W + b + h @ U)
+    torch.testing.assert_close(model(x)[:, -1], h)
+
+
+def test_gru_matches_eqs_8_to_12_and_differs_from_torch():
+    torch.manual_seed(0)
+    model = GRU(3, d_model=4).double()
+    cell = model.layers[0][0].cell
+    H, W, b, U = _weights(cell)
+    x = torch.randn(2, 6, 3, dtype=torch.float64)
+    h = torch.zeros(2, H, dtype=torch.float64)
+    for t in range(6):
+        a = x[:, t] @ W + b
+        r = torch.sigmoid(a[:, :H] + h @ U[:, :H])
+        z = torch.sigmoid(a[:, H : 2 * H] + h @ U[:, H : 2 * H])
+        h_tilde = torch.tanh(a[:, 2 * H :] + (r * h) @ U[:, 2 * H :])
+        h = (1 - z) * h + z * h_tilde
+    ours = model(x)[:, -1]
+    torch.testing.assert_close(ours, h)
+    # torch.nn.GRU with the same weights computes a different function (z swapped, r after U)
+    reference = torch.nn.GRU(3, H, batch_first=True).double()
+    with torch.no_grad():
+        order = torch.cat([torch.arange(0, H), torch.arange(H, 2 * H), torch.arange(2 * H, 3 * H)])
+        reference.weight_ih_l0.copy_(W.T[order])
+        reference.weight_hh_l0.copy_(U.T[order])
+        reference.bias_ih_l0.copy_(b[order])
+        reference.bias_hh_l0.zero_()
+    assert not torch.allclose(reference(x)[0][:, -1], ours, atol=1e-3)
+
+
+def test_lstm_has_diagonal_peepholes_eqs_3_to_7():
+    torch.manual_seed(0)
+    model = LSTM(3, d_model=4).double()
+    cell = model.layers[0][0].cell
+    with torch.no_grad():
+        cell.peephole.normal_()  # non-zero peepholes so they matter
+    H, W, b, U = _weights(cell)
+    V_i, V_f, V_o = cell.peephole
+    x = torch.randn(2, 6, 3, dtype=torch.float64)
+    h = torch.zeros(2, H, dtype=torch.float64)
+    c = torch.zeros(2, H, dtype=torch.float64)
+    for t in range(6):
+        a = x[:, t] @ W + b + h @ U
+        i = torch.sigmoid(a[:, :H] + V_i * c)
+        f = torch.sigmoid(a[:, H : 2 * H] + V_f * c)
+        c = f * c + i * torch.tanh(a[:, 2 * H : 3 * H])
+        o = torch.sigmoid(a[:, 3 * H :] + V_o * c)
+        h = o * torch.tanh(c)
+    torch.testing.assert_close(model(x)[:, -1], h)
+
+
+def test_forget_bias_starts_at_one():
+    cell = LSTM(2, d_model=5).layers[0][0].cell
+    torch.testing.assert_close(cell.input_proj.bias[5:10], torch.ones(5))
+    assert cell.input_proj.bias[:5].abs().sum() == 0
+
+
+def test_bidirectional_backward_half_reads_reversed_real_steps():
+    torch.manual_seed(0)
+    model = GRU(2, d_model=3, bidirectional=True).double()
+    x = torch.randn(1, 7, 2, dtype=torch.float64)
+    out = model(x)
+    backward_only = model.layers[0][1](x.flip(1), None).flip(1)
+    torch.testing.assert_close(out[..., 3:], backward_only)
