@@ -1,0 +1,22 @@
+"""Classical forecasting baselines with the seqestim forecaster interface.
+
+statsmodels ARIMA/SARIMAX/VARMA models (with an information-criterion order search) and naive
+forecasters. They share :class:`seqestim._series.BaseForecaster` with the neural forecasters, so
+one cross-validation (:func:`seqestim.model_selection.compare_forecasters`) compares them all.
+"""
+
+from seqestim.baselines.naive import NaiveForecaster
+from seqestim.baselines.statsmodels import (
+    ARIMAForecaster,
+    AutoARIMAForecaster,
+    SARIMAXForecaster,
+    VARMAForecaster,
+)
+
+__all__ = [
+    "ARIMAForecaster",
+    "AutoARIMAForecaster",
+    "NaiveForecaster",
+    "SARIMAXForecaster",
+    "VARMAForecaster",
+]

@@ -1,0 +1,27 @@
+"""Forecaster evaluation: metrics, sklearn scorers and rolling-origin comparison tables.
+
+Everything runs on sklearn's splitters (``TimeSeriesSplit`` for expanding windows,
+``TimeSeriesSplit(max_train_size=w)`` for sliding ones), so the same folds serve
+``cross_val_score``, ``GridSearchCV`` and :func:`compare_forecasters`.
+"""
+
+from seqestim.model_selection._compare import compare_forecasters, plot_forecasts
+from seqestim.model_selection._metrics import (
+    FORECAST_METRICS,
+    make_forecast_scorer,
+    mean_absolute_error,
+    mean_absolute_scaled_error,
+    root_mean_squared_error,
+    symmetric_mean_absolute_percentage_error,
+)
+
+__all__ = [
+    "FORECAST_METRICS",
+    "compare_forecasters",
+    "make_forecast_scorer",
+    "mean_absolute_error",
+    "mean_absolute_scaled_error",
+    "plot_forecasts",
+    "root_mean_squared_error",
+    "symmetric_mean_absolute_percentage_error",
+]
