@@ -14,6 +14,7 @@ sklearn's and joblib's own needs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import pathlib
 import shutil
@@ -21,6 +22,7 @@ import tempfile
 import warnings
 
 import numpy as np
+import pandas as pd
 import torch
 from safetensors.torch import load_file, save_file
 
@@ -30,6 +32,31 @@ FORMAT = "seqestim-estimator"
 FORMAT_VERSION = 1
 _CONFIG = "estimator.json"
 _WEIGHTS = "model.safetensors"
+
+
+def _dataclasses() -> dict[str, type]:
+    from seqestim._series import _SeriesMeta
+
+    return {"_SeriesMeta": _SeriesMeta}
+
+
+class _LazyDataclasses(dict):
+    """Plain-data classes that may appear in fitted state, resolved on first use."""
+
+    def _load(self):
+        if not super().__len__():
+            self.update(_dataclasses())
+
+    def __contains__(self, key):
+        self._load()
+        return super().__contains__(key)
+
+    def get(self, key, default=None):
+        self._load()
+        return super().get(key, default)
+
+
+_DATACLASSES = _LazyDataclasses()
 
 
 def _allow_list() -> dict[str, type]:
@@ -51,6 +78,15 @@ def _encode(value, what: str):
         return value
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, pd.Index):
+        return _encode_index(value, what)
+    if isinstance(value, pd.Period):
+        return {"__period__": str(value), "freq": value.freqstr}
+    if isinstance(value, pd.Timestamp):
+        return {"__timestamp__": value.isoformat()}
+    if dataclasses.is_dataclass(value) and type(value).__name__ in _DATACLASSES:
+        fields = {k: _encode(v, f"{what}.{k}") for k, v in vars(value).items()}
+        return {"__dataclass__": type(value).__name__, "fields": fields}
     if isinstance(value, np.ndarray):
         if value.dtype == object:
             items = [_encode(v, what) for v in value.tolist()]
@@ -69,10 +105,40 @@ def _encode(value, what: str):
     )
 
 
+def _encode_index(index: pd.Index, what: str) -> dict:
+    if isinstance(index, pd.PeriodIndex):
+        return {"__index__": "period", "values": index.astype(str).tolist(), "freq": index.freqstr}
+    if isinstance(index, pd.DatetimeIndex):
+        freq = index.freqstr if index.freq is not None else None
+        return {"__index__": "datetime", "values": [t.isoformat() for t in index], "freq": freq}
+    return {"__index__": "plain", "values": _encode(np.asarray(index), what), "name": index.name}
+
+
+def _decode_index(value: dict) -> pd.Index:
+    if value["__index__"] == "period":
+        return pd.PeriodIndex(value["values"], freq=value["freq"])
+    if value["__index__"] == "datetime":
+        return pd.DatetimeIndex(value["values"], freq=value["freq"])
+    return pd.Index(_decode(value["values"]), name=value["name"])
+
+
 def _decode(value):
     if isinstance(value, list):
         return [_decode(v) for v in value]
     if isinstance(value, dict):
+        if "__index__" in value:
+            return _decode_index(value)
+        if "__period__" in value:
+            return pd.Period(value["__period__"], freq=value["freq"])
+        if "__timestamp__" in value:
+            return pd.Timestamp(value["__timestamp__"])
+        if "__dataclass__" in value:
+            cls = _DATACLASSES.get(value["__dataclass__"])
+            if cls is None:
+                raise ValueError(f"Unknown saved object {value['__dataclass__']!r}.")
+            obj = cls.__new__(cls)
+            obj.__dict__.update({k: _decode(v) for k, v in value["fields"].items()})
+            return obj
         if "__ndarray__" in value:
             dtype = value["dtype"]
             if dtype == "object":
@@ -133,10 +199,11 @@ def save(estimator, path, *, overwrite: bool = False) -> pathlib.Path:
         params["callbacks"] = None
     if params.get("random_state") is not None and not isinstance(params["random_state"], int):
         raise ValueError("random_state must be an int or None to save; use pickle otherwise.")
+    # fitted state = everything fit set: all attributes that are not constructor parameters
     fitted = {
         key: _encode(value, key)
         for key, value in vars(estimator).items()
-        if key.endswith("_") and not key.startswith("_") and key != "net_"
+        if key not in params and key != "net_"
     }
     module = estimator.module_
     config = {
