@@ -378,7 +378,7 @@ _DOC_PARAMETERS = """
     test_params=_TEST_PARAMS,
     description="tanh recurrent network (the ungated baseline of Chung et al.)",
 )
-class RNN(_GatedRecurrentNetwork):
+class RNN(_GatedRecurrentNetwork):  # noqa: D101 (docstring assembled below)
     __doc__ = "Stack of tanh RNN layers, Eq. 2 of Chung et al. (2014).\n" + _DOC_PARAMETERS
     cell_class = TanhRNNCell
 
@@ -394,7 +394,7 @@ class RNN(_GatedRecurrentNetwork):
     test_params=_TEST_PARAMS,
     description="gated recurrent unit, the paper's form of the update",
 )
-class GRU(_GatedRecurrentNetwork):
+class GRU(_GatedRecurrentNetwork):  # noqa: D101 (docstring assembled below)
     __doc__ = "Stack of GRU layers, Eqs. 8-12 of Chung et al. (2014).\n" + _DOC_PARAMETERS
     cell_class = GRUCell
 
@@ -410,6 +410,6 @@ class GRU(_GatedRecurrentNetwork):
     test_params=_TEST_PARAMS,
     description="long short-term memory with diagonal peepholes",
 )
-class LSTM(_GatedRecurrentNetwork):
+class LSTM(_GatedRecurrentNetwork):  # noqa: D101 (docstring assembled below)
     __doc__ = "Stack of peephole LSTM layers, Eqs. 3-7 of Chung et al. (2014).\n" + _DOC_PARAMETERS
     cell_class = LSTMCell
