@@ -84,6 +84,11 @@ TASK_PARAM_DOCS = {
         "last real step (for a\n    bidirectional model, the final state of each direction) or "
         "the mean over\n    real steps."
     ),
+    "output": (
+        '{{"pooled", "sequence"}}, default="{}"\n    "pooled": one prediction per sequence; '
+        '"sequence": one per step (``y`` then\n    has a time axis, e.g. the copy and denoise '
+        "tasks); ``pooling`` is unused."
+    ),
 }
 
 TASK_ATTRIBUTES = {
@@ -174,11 +179,21 @@ def _parameter_docs(docstring: str) -> dict[str, str]:
 
 
 def _task_params(task: str, backbone: type) -> dict:
-    """Parameters a task adds to the model hyperparameters, with defaults."""
+    """Parameters a task adds to the model hyperparameters, with defaults.
+
+    A backbone may override the task's defaults with a class attribute
+    ``task_defaults = {task: {param: default}}`` (the ARMA cell forecasts one step at a time).
+    """
     if task in ("classifier", "regressor"):
-        return {"pooling": getattr(backbone, "default_pooling", "last")}
-    base_module = __import__(TASK_BASES[task][1], fromlist=["TASK_PARAMS"])
-    return dict(base_module.TASK_PARAMS)
+        params = {"pooling": getattr(backbone, "default_pooling", "last"), "output": "pooled"}
+    else:
+        base_module = __import__(TASK_BASES[task][1], fromlist=["TASK_PARAMS"])
+        params = dict(base_module.TASK_PARAMS)
+    overrides = dict(getattr(backbone, "task_defaults", {}).get(task, {}))
+    unknown = sorted(set(overrides) - set(params))
+    if unknown:
+        raise ValueError(f"{backbone.__name__}.task_defaults[{task!r}] sets unknown {unknown}")
+    return {**params, **overrides}
 
 
 def _task_param_docs(task: str) -> dict[str, str]:
@@ -236,7 +251,8 @@ def _class_source(model: str, task: str) -> str:
     for param, default in COMMON_TRAINING_PARAMS.items():
         doc_lines.append(f"{param} : {COMMON_DOCS[param].format(default)}")
     doc_lines += ["", "Attributes", "----------"]
-    for attribute, kind, text in TASK_ATTRIBUTES[task] + COMMON_ATTRIBUTES:
+    extra_attributes = list(getattr(backbone, "fitted_attribute_docs", {}).get(task, []))
+    for attribute, kind, text in TASK_ATTRIBUTES[task] + extra_attributes + COMMON_ATTRIBUTES:
         doc_lines += [f"{attribute} : {kind}", f"    {text}"]
     small = "".join(f"{k}={v!r}, " for k, v in spec.test_params[0].items())
     doc_lines += [

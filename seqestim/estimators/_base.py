@@ -26,12 +26,20 @@ from sklearn.utils.validation import check_is_fitted
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping
 from skorch.dataset import ValidSplit
+from torch import nn
 
 from seqestim.estimators._data import Panel, check_panel
-from seqestim.nn.heads import SequenceNet
+from seqestim.nn.heads import IdentityHead, SequenceNet
 from seqestim.registry import get_spec
 
-__all__ = ["COMMON_TRAINING_PARAMS", "BaseSequenceEstimator", "TrainingDivergedError"]
+__all__ = [
+    "COMMON_TRAINING_PARAMS",
+    "BaseSequenceEstimator",
+    "MaskedMSELoss",
+    "StepCrossEntropyLoss",
+    "TrainingDivergedError",
+    "per_step_targets",
+]
 
 #: Training parameters shared by every neural estimator, with their defaults (DESIGN.md §3).
 COMMON_TRAINING_PARAMS = {
@@ -98,6 +106,49 @@ class _Net(NeuralNet):
         return step
 
 
+class StepCrossEntropyLoss(nn.CrossEntropyLoss):
+    """Cross-entropy over per-step logits ``(B, L, K)``; targets ``-100`` (padding) are ignored."""
+
+    def forward(self, logits, target):
+        return super().forward(logits.transpose(1, 2), target)  # CE wants (B, K, L)
+
+
+class MaskedMSELoss(nn.Module):
+    """Mean squared error over the finite targets only (NaN marks padded steps)."""
+
+    def forward(self, prediction, target):
+        real = torch.isfinite(target)
+        return (prediction[real] - target[real]).square().mean()
+
+
+def per_step_targets(y, lengths: np.ndarray, fill, dtype) -> np.ndarray:
+    """Check per-step targets against the sequence lengths; pad them to ``(n, T_max, ...)``.
+
+    ``y`` is an array ``(n, T)`` / ``(n, k, T)`` (channels first, like ``X``) or a list of
+    ``(T_i,)`` / ``(k, T_i)`` arrays; padded steps get ``fill``.
+    """
+    if y is None or len(y) != len(lengths):
+        raise ValueError(
+            f'output="sequence" needs one target sequence per input sequence; got '
+            f"{None if y is None else len(y)} for {len(lengths)}."
+        )
+    rows = []
+    for i, (target, n) in enumerate(zip(y, lengths, strict=True)):
+        target = np.asarray(target)
+        target = target.T if target.ndim == 2 else target  # (k, T_i) -> (T_i, k)
+        if target.ndim not in (1, 2) or target.shape[0] != n:
+            raise ValueError(
+                f'output="sequence": target {i} must have one entry per step ({n} steps, '
+                f"channels first), got shape {np.asarray(y[i]).shape}."
+            )
+        rows.append(target)
+    trailing = rows[0].shape[1:]
+    padded = np.full((len(rows), int(lengths.max()), *trailing), fill, dtype=dtype)
+    for i, target in enumerate(rows):
+        padded[i, : len(target)] = target
+    return padded
+
+
 class _EpochProgressBar(Callback):
     """One tqdm bar over epochs with an ETA and the latest losses (``verbose=1``)."""
 
@@ -120,6 +171,40 @@ class _EpochProgressBar(Callback):
         state = self.__dict__.copy()
         state["bar_"] = None  # an open terminal bar cannot be pickled
         return state
+
+
+def _recalibrate_population_statistics(net: NeuralNet, panel: Panel) -> None:
+    """Recompute batch-norm population statistics with the final weights.
+
+    During training the running statistics are moving averages over weights that kept
+    changing, so after a short or high-learning-rate fit they lag the final network and
+    predictions suffer. One extra pass over the training data in training mode, with every
+    normalization layer set to a plain cumulative average (``momentum=None``), gives the
+    statistics of the final network (as ``torch.optim.swa_utils.update_bn`` does). A layer
+    takes part when it has ``reset_running_stats()`` and a ``momentum`` attribute that accepts
+    None (torch's batch norms and seqestim's own follow this protocol).
+    """
+    layers = [
+        m
+        for m in net.module_.modules()
+        if hasattr(m, "reset_running_stats") and hasattr(m, "momentum")
+    ]
+    if not layers:
+        return
+    momenta = [m.momentum for m in layers]
+    was_training = net.module_.training
+    try:
+        for layer in layers:
+            layer.reset_running_stats()
+            layer.momentum = None
+        net.module_.train()
+        with torch.no_grad():
+            for batch in net.get_iterator(net.get_dataset(panel.as_net_input()), training=False):
+                net.infer(batch[0])
+    finally:
+        for layer, momentum in zip(layers, momenta, strict=True):
+            layer.momentum = momentum
+        net.module_.train(was_training)
 
 
 def _resolve_device(device: str) -> str:
@@ -191,8 +276,14 @@ class BaseSequenceEstimator(BaseEstimator):
         backbone = get_spec(self._model_name).cls(n_channels, **self._backbone_params())
         return SequenceNet(backbone, n_outputs, pooling=self._pooling())
 
+    def _per_step(self) -> bool:
+        output = getattr(self, "output", "pooled")
+        if output not in ("pooled", "sequence"):
+            raise ValueError(f'output must be "pooled" or "sequence"; got {output!r}.')
+        return output == "sequence"
+
     def _pooling(self):
-        return getattr(self, "pooling", "last")
+        return None if self._per_step() else getattr(self, "pooling", "last")
 
     def _build_net(self, n_channels: int, n_outputs: int, seed: int, y_for_split=None) -> _Net:
         callbacks = []
@@ -243,11 +334,14 @@ class BaseSequenceEstimator(BaseEstimator):
             else:
                 net = self._build_net(panel.n_channels, n_outputs, seed, targets)
                 net.fit(panel.as_net_input(), targets)
+            _recalibrate_population_statistics(net, panel)
         self.net_ = net
         self.fit_time_ = time.perf_counter() - start
-        # a backbone can surface paper-specific fitted quantities (e.g. ARMA coefficients)
+        # a backbone can surface paper-specific fitted quantities (e.g. ARMA coefficients), but
+        # only when its output is the prediction itself: under a linear head they would not
+        # describe the model
         backbone = net.module_.backbone
-        if hasattr(backbone, "fitted_attributes"):
+        if hasattr(backbone, "fitted_attributes") and isinstance(net.module_.head, IdentityHead):
             for name, value in backbone.fitted_attributes().items():
                 setattr(self, name, value)
         return self

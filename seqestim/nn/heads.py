@@ -11,7 +11,7 @@ from torch import nn
 
 from seqestim.nn._contract import last_valid_index, lengths_to_mask
 
-__all__ = ["POOLINGS", "SequenceNet", "pool"]
+__all__ = ["POOLINGS", "IdentityHead", "SequenceNet", "pool"]
 
 #: Ways of summarising a ``(B, L, H)`` feature sequence into ``(B, H)``.
 POOLINGS = ("last", "mean")
@@ -55,6 +55,19 @@ def pool(h: torch.Tensor, mask: torch.Tensor | None, mode: str, bidirectional: b
     return h_last
 
 
+class IdentityHead(nn.Identity):
+    """A parameter-free head that passes the backbone's features through unchanged.
+
+    Used when the backbone's output already is the prediction (see :class:`SequenceNet`);
+    ``in_features``/``out_features`` mirror :class:`torch.nn.Linear` so callers can read the
+    width either way.
+    """
+
+    def __init__(self, features: int):
+        super().__init__()
+        self.in_features = self.out_features = int(features)
+
+
 class SequenceNet(nn.Module):
     """Backbone + pooling + linear head: ``(B, L, C) -> (B, n_outputs)``.
 
@@ -68,15 +81,34 @@ class SequenceNet(nn.Module):
         Width of the linear head (classes, targets, or horizon x targets).
     pooling : {"last", "mean"} or None
         How the sequence is summarised; None keeps one output per step.
+    next_step : bool, default=False
+        Whether the task is to predict the next step of the input series itself (one-step
+        forecasting without other input channels). A backbone whose output at step ``t``
+        already is that forecast says so with a true ``forecasts_next_step`` attribute (the
+        linear ARMA cell); it then gets an :class:`IdentityHead` instead of the linear head when
+        the widths agree, so that the backbone's own parameters (e.g. ARMA coefficients) are
+        the whole model.
     """
 
-    def __init__(self, backbone: nn.Module, n_outputs: int, pooling: str | None = "last"):
+    def __init__(
+        self,
+        backbone: nn.Module,
+        n_outputs: int,
+        pooling: str | None = "last",
+        *,
+        next_step: bool = False,
+    ):
         super().__init__()
         if pooling is not None and pooling not in POOLINGS:
             raise ValueError(f"Unknown pooling {pooling!r}; expected one of {POOLINGS} or None.")
         self.backbone = backbone
         self.pooling = pooling
-        self.head = nn.Linear(backbone.d_output, n_outputs)
+        identity = (
+            next_step
+            and bool(getattr(backbone, "forecasts_next_step", False))
+            and backbone.d_output == n_outputs
+        )
+        self.head = IdentityHead(n_outputs) if identity else nn.Linear(backbone.d_output, n_outputs)
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Map a padded batch to outputs; ``lengths`` (B,) gives the real steps of each row."""
