@@ -7,7 +7,7 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array, check_consistent_length
 from torch import nn
 
-from seqestim.estimators._base import BaseSequenceEstimator
+from seqestim.estimators._base import BaseSequenceEstimator, MaskedMSELoss, per_step_targets
 from seqestim.estimators._data import check_panel
 
 __all__ = ["BaseSequenceRegressor"]
@@ -23,7 +23,7 @@ class BaseSequenceRegressor(RegressorMixin, BaseSequenceEstimator):
     _task = "regressor"
 
     def _criterion(self):
-        return nn.MSELoss
+        return MaskedMSELoss if self._per_step() else nn.MSELoss
 
     def fit(self, X, y):
         """Fit the regressor.
@@ -34,7 +34,9 @@ class BaseSequenceRegressor(RegressorMixin, BaseSequenceEstimator):
             ``(n, T)`` univariate sequences, ``(n, C, T)`` panels, a list of ``(C, T_i)`` or
             ``(T_i,)`` arrays, or an sktime ``pd-multiindex``/``nested_univ`` DataFrame.
         y : array-like of shape (n,) or (n, n_targets)
-            Real-valued targets.
+            Real-valued targets. With ``output="sequence"``: one target per step, an array
+            ``(n, T)`` or ``(n, n_targets, T)`` (channels first, like ``X``), or a list of
+            ``(T_i,)`` / ``(n_targets, T_i)`` arrays.
 
         Returns
         -------
@@ -46,24 +48,41 @@ class BaseSequenceRegressor(RegressorMixin, BaseSequenceEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         panel = check_panel(self, X, reset=True)
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        if y.ndim not in (1, 2):
-            raise ValueError(f"y must be 1D or 2D; got {y.ndim} dimensions.")
-        check_consistent_length(panel.values, y)
-        targets = y.reshape(len(y), -1)  # (n, n_targets)
+        if self._per_step():
+            try:
+                steps = per_step_targets(y, panel.lengths, fill=np.nan, dtype=np.float64)
+            except (TypeError, ValueError) as error:
+                raise ValueError(str(error)) from None
+            steps = steps.reshape(*steps.shape[:2], -1)  # (n, T_max, n_targets)
+            real = np.isfinite(steps).all(axis=2) | (
+                np.arange(steps.shape[1])[None] >= panel.lengths[:, None]
+            )
+            if not real.all():
+                raise ValueError("y contains NaN or infinity at real steps.")
+            targets = steps.reshape(-1, steps.shape[2])  # (n * T_max, n_targets), NaN padding
+            target_ndim = np.asarray(y[0]).ndim + 1
+        else:
+            y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+            if y.ndim not in (1, 2):
+                raise ValueError(f"y must be 1D or 2D; got {y.ndim} dimensions.")
+            check_consistent_length(panel.values, y)
+            targets = y.reshape(len(y), -1)  # (n, n_targets)
+            target_ndim = y.ndim
         if self.warm_start and hasattr(self, "y_mean_"):
             if targets.shape[1] != self.y_mean_.shape[0]:
                 raise ValueError("warm_start needs the same number of targets as the first fit.")
             mean, scale = self.y_mean_, self.y_scale_
         else:
-            mean = targets.mean(axis=0)
-            scale = targets.std(axis=0)
+            mean = np.nanmean(targets, axis=0)
+            scale = np.nanstd(targets, axis=0)
             scale[scale == 0] = 1.0
         scaled = ((targets - mean) / scale).astype(np.float32)
+        if self._per_step():
+            scaled = scaled.reshape(steps.shape)  # (n, T_max, n_targets)
         self._fit_panel(panel, scaled, n_outputs=targets.shape[1])
         self.y_mean_, self.y_scale_ = mean, scale
         self.n_targets_ = targets.shape[1]
-        self.target_ndim_ = y.ndim
+        self.target_ndim_ = target_ndim
         return self
 
     def predict(self, X):
@@ -77,11 +96,49 @@ class BaseSequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         Returns
         -------
         y : ndarray of shape (n,) or (n, n_targets)
-            Same number of dimensions as the ``y`` given to :meth:`fit`.
+            Same number of dimensions as the ``y`` given to :meth:`fit`. With
+            ``output="sequence"``: ``(n, T)`` or ``(n, n_targets, T)`` for equal lengths,
+            else a list of per-sequence arrays.
         """
         panel = self._validate_for_predict(X)
         prediction = self._forward(panel) * self.y_scale_ + self.y_mean_
-        return prediction[:, 0] if self.target_ndim_ == 1 else prediction
+        if not self._per_step():
+            return prediction[:, 0] if self.target_ndim_ == 1 else prediction
+        # (n, T, k) -> channels first like X: (n, T) or (n, k, T)
+        rows = [
+            p[:n, 0] if self.target_ndim_ == 2 else p[:n].T
+            for p, n in zip(prediction, panel.lengths, strict=True)
+        ]
+        return np.stack(rows) if (panel.lengths == panel.lengths[0]).all() else rows
+
+    def score(self, X, y, sample_weight=None):
+        """R² of the predictions; with ``output="sequence"``, over all real steps.
+
+        Parameters
+        ----------
+        X : array-like
+            Sequences in any layout accepted by :meth:`fit`.
+        y : array-like
+            True targets, shaped like the ``y`` of :meth:`fit`.
+        sample_weight : array-like of shape (n,), optional
+            Weights of the sequences (pooled output only).
+
+        Returns
+        -------
+        score : float
+        """
+        if not self._per_step():
+            return super().score(X, y, sample_weight=sample_weight)
+        from sklearn.metrics import r2_score
+
+        predicted = self.predict(X)
+
+        def flat(rows):  # every real step of every sequence, as (n_steps, n_targets)
+            if self.target_ndim_ == 2:
+                return np.concatenate([np.asarray(r).reshape(-1, 1) for r in rows])
+            return np.concatenate([np.asarray(r).T for r in rows])
+
+        return float(r2_score(flat(y), flat(predicted)))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -430,19 +430,28 @@ class MaskedBatchNorm(nn.Module):
     ----------
     num_features : int
         Features ``H`` (last axis).
-    momentum : float, default=0.95
-        Decay of the running averages.
+    momentum : float or None, default=0.95
+        Decay of the running averages; None gives the plain average of every batch seen
+        since :meth:`reset_running_stats` (used to recalibrate the population statistics).
     eps : float, default=1e-5
         Added to the variance.
     """
 
-    def __init__(self, num_features: int, momentum: float = 0.95, eps: float = 1e-5):
+    def __init__(self, num_features: int, momentum: float | None = 0.95, eps: float = 1e-5):
         super().__init__()
-        self.momentum, self.eps = float(momentum), float(eps)
+        self.momentum = None if momentum is None else float(momentum)
+        self.eps = float(eps)
         self.weight = nn.Parameter(torch.ones(num_features))
         self.bias = nn.Parameter(torch.zeros(num_features))
         self.register_buffer("running_mean", torch.zeros(num_features))
         self.register_buffer("running_var", torch.ones(num_features))
+        self.register_buffer("num_batches_tracked", torch.zeros((), dtype=torch.long))
+
+    def reset_running_stats(self) -> None:
+        """Forget the running statistics (mean 0, variance 1, no batches seen)."""
+        self.running_mean.zero_()
+        self.running_var.fill_(1.0)
+        self.num_batches_tracked.zero_()
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Normalise ``x`` (..., H); ``mask`` (B, L) selects the real steps of ``x`` (B, L, H)."""
@@ -451,7 +460,11 @@ class MaskedBatchNorm(nn.Module):
             mean = flat.mean(dim=0)
             var = flat.var(dim=0, unbiased=False)
             with torch.no_grad():
+                self.num_batches_tracked += 1
+                # flax convention: m weighs the old value; None = cumulative average
                 m = self.momentum
+                if m is None:
+                    m = 1.0 - 1.0 / float(self.num_batches_tracked)
                 self.running_mean.mul_(m).add_((1 - m) * mean.detach())
                 self.running_var.mul_(m).add_((1 - m) * var.detach())
         else:
