@@ -1,0 +1,45 @@
+"""Datasets: generators of the papers' synthetic tasks and loaders of data shipped in packages.
+
+Nothing here downloads: ``load_*`` read files that installed packages (sktime, statsmodels,
+scikit-learn) ship; ``make_*`` generate data with the sklearn ``make_*`` signature.
+"""
+
+from seqestim.datasets.digits import make_sequential_digits
+from seqestim.datasets.forecasting import (
+    load_airline,
+    load_co2,
+    load_lynx,
+    load_nile,
+    load_sunspots,
+    make_arma_process,
+    make_varma_process,
+)
+from seqestim.datasets.memory_tasks import (
+    make_adding,
+    make_copy_memory,
+    make_denoise,
+    make_parenthesis_counting,
+)
+from seqestim.datasets.moving_squares import make_moving_squares
+from seqestim.datasets.ucr import list_ucr_datasets, load_ucr
+from seqestim.datasets.xor import make_dissimilar_sequences, make_xor_sequences
+
+__all__ = [
+    "list_ucr_datasets",
+    "load_airline",
+    "load_co2",
+    "load_lynx",
+    "load_nile",
+    "load_sunspots",
+    "load_ucr",
+    "make_adding",
+    "make_arma_process",
+    "make_copy_memory",
+    "make_denoise",
+    "make_dissimilar_sequences",
+    "make_moving_squares",
+    "make_parenthesis_counting",
+    "make_sequential_digits",
+    "make_varma_process",
+    "make_xor_sequences",
+]
