@@ -14,6 +14,7 @@ from seqestim.estimators._base import (
     per_step_targets,
 )
 from seqestim.estimators._data import check_panel
+from seqestim.registry import get_spec
 
 _IGNORE_INDEX = -100  # torch's CrossEntropyLoss default: padded steps do not count
 _PAD_LABEL = object()  # marks padded steps before labels are encoded
@@ -163,4 +164,15 @@ class BaseSequenceClassifier(ClassifierMixin, BaseSequenceEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
+        # sklearn's accuracy check reads tabular toy data as sequences of length 2, where a
+        # circular shift is a swap of the two values: a shift-invariant model (CDIL with mean
+        # pooling, the paper's design) cannot separate swapped pairs and stays below the
+        # check's 0.83. tests/estimators/test_classifier_learning.py checks instead that such
+        # a classifier learns a real sequence task.
+        backbone = get_spec(self._model_name).cls if self._model_name else None
+        if (
+            getattr(backbone, "circular_shift_invariant", False)
+            and getattr(self, "pooling", None) == "mean"
+        ):
+            tags.classifier_tags.poor_score = True
         return tags

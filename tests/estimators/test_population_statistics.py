@@ -12,8 +12,15 @@ def test_running_statistics_are_those_of_the_final_network():
     X = rng.normal(size=(32, 2, 10)).astype(np.float32)
     y = (X[:, 0].sum(axis=1) > 0).astype(int)
     clf = S5Classifier(
-        d_model=8, d_state=4, blocks=1, n_layers=1, norm="batch", batch_size=16, max_epochs=3,
-        lr=0.05, random_state=0,
+        d_model=8,
+        d_state=4,
+        blocks=1,
+        n_layers=1,
+        norm="batch",
+        batch_size=16,
+        max_epochs=3,
+        lr=0.05,
+        random_state=0,
     ).fit(X, y)
     norm = next(m for m in clf.module_.modules() if isinstance(m, MaskedBatchNorm))
     captured = []
