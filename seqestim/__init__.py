@@ -14,7 +14,14 @@ from seqestim.registry import get_spec, list_models, make_estimator
 __version__ = "0.1.0.dev0"
 
 # public name -> module that defines it
-_LAZY = {"load": "seqestim.persistence"}
+_LAZY = {
+    "load": "seqestim.persistence",
+    "ARIMAForecaster": "seqestim.baselines",
+    "AutoARIMAForecaster": "seqestim.baselines",
+    "NaiveForecaster": "seqestim.baselines",
+    "SARIMAXForecaster": "seqestim.baselines",
+    "VARMAForecaster": "seqestim.baselines",
+}
 
 
 def _estimator_names() -> list[str]:
@@ -36,7 +43,24 @@ def __dir__():
 
 
 if TYPE_CHECKING:  # for IDEs and type checkers
+    from seqestim.baselines import (
+        ARIMAForecaster,
+        AutoARIMAForecaster,
+        NaiveForecaster,
+        SARIMAXForecaster,
+        VARMAForecaster,
+    )
     from seqestim.estimators import *  # noqa: F403
     from seqestim.persistence import load
 
-__all__ = ["get_spec", "list_models", "load", "make_estimator"]  # estimators: see __dir__
+__all__ = [  # the neural estimators are exported too, lazily (see __dir__)
+    "ARIMAForecaster",
+    "AutoARIMAForecaster",
+    "NaiveForecaster",
+    "SARIMAXForecaster",
+    "VARMAForecaster",
+    "get_spec",
+    "list_models",
+    "load",
+    "make_estimator",
+]
