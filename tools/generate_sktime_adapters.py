@@ -16,17 +16,18 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import pathlib
 import re
-import subprocess
 import sys
 import textwrap
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TARGET = ROOT / "seqestim" / "sktime" / "_generated.py"
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from _codegen import write_or_check  # noqa: E402
 
 from seqestim import estimators  # noqa: E402
 from seqestim.estimators._base import BaseSequenceEstimator  # noqa: E402
@@ -179,33 +180,8 @@ def render() -> str:
     return header + all_line + "\n\n" + "\n\n".join(_class_source(c) for c in classes)
 
 
-def _formatted(text: str) -> str:
-    """Apply ``ruff format`` so that the generated file is lint-clean as written."""
-    result = subprocess.run(
-        ["ruff", "format", "--stdin-filename", str(TARGET), "-"],
-        input=text,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    )
-    return result.stdout
-
-
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="fail if the file is out of date")
-    args = parser.parse_args(argv)
-    text = _formatted(render())
-    if args.check:
-        current = TARGET.read_text() if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET} is out of date; run python tools/generate_sktime_adapters.py")
-            return 1
-        return 0
-    TARGET.write_text(text)
-    print(f"wrote {TARGET.relative_to(ROOT)}")
-    return 0
+    return write_or_check(render, TARGET, __doc__.splitlines()[0], argv)
 
 
 if __name__ == "__main__":
