@@ -101,21 +101,22 @@ def digits_task(permute, smoke, training, seeds):
     }
 
 
-def gunpoint_task(smoke, training, seeds, epochs):
+def ucr_task(name, smoke, training, seeds, epochs):
     from sktime.classification.kernel_based import RocketClassifier
-    from sktime.datasets import load_gunpoint
 
-    X_tr, y_tr = load_gunpoint(split="train", return_type="numpy3D")
-    X_te, y_te = load_gunpoint(split="test", return_type="numpy3D")
+    from seqestim.datasets import load_ucr
+
+    X_tr, y_tr = load_ucr(name, split="train")
+    X_te, y_te = load_ucr(name, split="test")
     # UCR series come z-normalised; float32 for torch
     X_tr, X_te = X_tr.astype(np.float32), X_te.astype(np.float32)
-    print(f"GunPoint: train {len(y_tr)}, test {len(y_te)}, length {X_tr.shape[-1]}", flush=True)
+    print(f"{name}: train {len(y_tr)}, test {len(y_te)}, length {X_tr.shape[-1]}", flush=True)
     models = SMOKE_MODELS if smoke else MODELS
-    # 50 training series: more epochs and smaller batches than for the digits
+    # a few dozen training series: more epochs and smaller batches than for the digits
     training = {**training, "max_epochs": epochs, "batch_size": 16}
     rows = run_models(models, X_tr, y_tr, X_te, y_te, training, seeds)
     if smoke:  # ROCKET's numba compilation alone takes about a minute
-        return {"task": "GunPoint", "n_train": len(y_tr), "n_test": len(y_te), "rows": rows}
+        return {"task": name, "n_train": len(y_tr), "n_test": len(y_te), "rows": rows}
     accs, times = [], []
     for seed in seeds:
         rocket = RocketClassifier(num_kernels=10000, random_state=seed)
@@ -134,16 +135,29 @@ def gunpoint_task(smoke, training, seeds, epochs):
         }
     )
     print(f"  ROCKET acc={np.mean(accs):.3f}  fit {np.mean(times):.1f} s", flush=True)
-    return {"task": "GunPoint", "n_train": len(y_tr), "n_test": len(y_te), "rows": rows}
+    return {"task": name, "n_train": len(y_tr), "n_test": len(y_te), "rows": rows}
+
+
+UCR_TASKS = {
+    "gunpoint": "GunPoint",
+    "italypowerdemand": "ItalyPowerDemand",
+    "basicmotions": "BasicMotions",
+    "arrowhead": "ArrowHead",
+}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny subset, one epoch")
     parser.add_argument("--epochs", type=int, default=8, help="epochs on the digits")
-    parser.add_argument("--gunpoint-epochs", type=int, default=40)
+    parser.add_argument("--gunpoint-epochs", type=int, default=40, help="epochs on UCR sets")
     parser.add_argument("--seeds", type=int, default=1)
-    parser.add_argument("--tasks", default="digits,pdigits,gunpoint")
+    parser.add_argument(
+        "--tasks",
+        default="digits,pdigits,gunpoint",
+        help="comma-separated: digits, pdigits and UCR sets "
+        "(gunpoint, italypowerdemand, basicmotions, arrowhead)",
+    )
     parser.add_argument("--out", type=Path, default=None, help="results JSON path")
     args = parser.parse_args(argv)
     epochs = 1 if args.smoke else args.epochs
@@ -156,9 +170,10 @@ def main(argv=None):
         results.append(digits_task(False, args.smoke, training, seeds))
     if "pdigits" in tasks:
         results.append(digits_task(True, args.smoke, training, seeds))
-    if "gunpoint" in tasks:
-        gp_epochs = 1 if args.smoke else args.gunpoint_epochs
-        results.append(gunpoint_task(args.smoke, training, seeds, gp_epochs))
+    ucr_epochs = 1 if args.smoke else args.gunpoint_epochs
+    for task in tasks:
+        if task in UCR_TASKS:
+            results.append(ucr_task(UCR_TASKS[task], args.smoke, training, seeds, ucr_epochs))
     result = {
         "benchmark": "s5_accuracy",
         "smoke": args.smoke,
