@@ -60,16 +60,9 @@ _DATACLASSES = _LazyDataclasses()
 
 
 def _allow_list() -> dict[str, type]:
-    from seqestim import estimators
-    from seqestim.estimators._base import BaseSequenceEstimator
+    from seqestim.estimators import named_estimators
 
-    return {
-        name: obj
-        for name in estimators.__all__
-        if isinstance(obj := getattr(estimators, name), type)
-        and issubclass(obj, BaseSequenceEstimator)
-        and not name.startswith("Base")
-    }
+    return {cls.__name__: cls for cls in named_estimators()}
 
 
 def _encode(value, what: str):

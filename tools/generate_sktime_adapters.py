@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT / "tools"))
 from _codegen import write_or_check  # noqa: E402
 
 from seqestim import estimators  # noqa: E402
-from seqestim.estimators._base import BaseSequenceEstimator  # noqa: E402
 from seqestim.registry import get_spec  # noqa: E402
 
 ADAPTER_BASES = {
@@ -84,17 +83,7 @@ EXAMPLES = {
 
 def core_estimator_classes() -> list[type]:
     """Named core estimators that need an adapter, in ``__all__`` order."""
-    classes = []
-    for name in estimators.__all__:
-        obj = getattr(estimators, name)
-        if (
-            isinstance(obj, type)
-            and issubclass(obj, BaseSequenceEstimator)
-            and obj._model_name
-            and obj._task in ADAPTER_BASES
-        ):
-            classes.append(obj)
-    return classes
+    return [cls for cls in estimators.named_estimators() if cls._task in ADAPTER_BASES]
 
 
 def _section(docstring: str, title: str) -> str:
