@@ -26,6 +26,8 @@ import pandas as pd
 import torch
 from safetensors.torch import load_file, save_file
 
+from seqestim._series import _SeriesMeta
+
 __all__ = ["load", "save"]
 
 FORMAT = "seqestim-estimator"
@@ -34,29 +36,8 @@ _CONFIG = "estimator.json"
 _WEIGHTS = "model.safetensors"
 
 
-def _dataclasses() -> dict[str, type]:
-    from seqestim._series import _SeriesMeta
-
-    return {"_SeriesMeta": _SeriesMeta}
-
-
-class _LazyDataclasses(dict):
-    """Plain-data classes that may appear in fitted state, resolved on first use."""
-
-    def _load(self):
-        if not super().__len__():
-            self.update(_dataclasses())
-
-    def __contains__(self, key):
-        self._load()
-        return super().__contains__(key)
-
-    def get(self, key, default=None):
-        self._load()
-        return super().get(key, default)
-
-
-_DATACLASSES = _LazyDataclasses()
+# plain-data classes that may appear in fitted state (decoded by name, never by import path)
+_DATACLASSES = {"_SeriesMeta": _SeriesMeta}
 
 
 def _allow_list() -> dict[str, type]:
@@ -77,7 +58,7 @@ def _encode(value, what: str):
         return {"__period__": str(value), "freq": value.freqstr}
     if isinstance(value, pd.Timestamp):
         return {"__timestamp__": value.isoformat()}
-    if dataclasses.is_dataclass(value) and type(value).__name__ in _DATACLASSES:
+    if dataclasses.is_dataclass(value) and _DATACLASSES.get(type(value).__name__) is type(value):
         fields = {k: _encode(v, f"{what}.{k}") for k, v in vars(value).items()}
         return {"__dataclass__": type(value).__name__, "fields": fields}
     if isinstance(value, np.ndarray):
