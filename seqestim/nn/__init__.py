@@ -1,8 +1,9 @@
 """Pure-PyTorch backbones, one paper per module.
 
-This package imports only torch (and the dependency-free :mod:`seqestim.registry`): no sklearn,
-skorch, pandas, statsmodels or sktime, so the models can be used on their own. Importing it
-imports every paper module, which registers its backbones.
+This package imports only torch and itself (its dependency-free :mod:`seqestim.nn._params` and
+:mod:`seqestim.nn._registry`): no sklearn, skorch, pandas, statsmodels or sktime, so the models
+can be used on their own. Importing it imports every paper module, which registers its
+backbones; users read the registry through :mod:`seqestim.registry`.
 """
 
 import importlib

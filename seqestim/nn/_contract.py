@@ -1,17 +1,59 @@
 """The backbone contract and the masking helpers every backbone shares.
 
-A backbone is a ``torch.nn.Module`` registered with :func:`seqestim.registry.register_model`:
+A backbone is a ``torch.nn.Module`` registered with :func:`seqestim.nn._registry.register_model`
+and configured by its parameter group (:mod:`seqestim.nn._params`):
 
 .. code-block:: python
 
+    @parameter_group
+    class MyModelParams:
+        '''Hyperparameters of the :class:`MyModel` backbone (Author 2024).'''
+
+        d_model: int = param(64, "Number of features of every layer.")
+
+    @register_model("my_model", params=MyModelParams, paper=..., url=..., test_params=...)
     class MyModel(nn.Module):
-        def __init__(self, d_input: int, *, d_model: int = 64, ...):  # d_input comes from data
+        def __init__(self, d_input: int, params: MyModelParams | None = None):
+            super().__init__()
+            params = MyModelParams() if params is None else params
+            self.params = params
             ...
             self.d_output = ...  # feature size returned by forward
 
         def forward(self, x, mask=None):
             # x: (B, L, d_input) float; mask: (B, L) bool, True = real step
             # returns (B, L, d_output)
+
+Input forms
+-----------
+``register_model(..., inputs=...)`` says what ``forward`` reads (see
+:data:`seqestim.nn._registry.INPUT_KINDS`):
+
+- ``"float"``: ``x`` is ``(B, L, d_input)`` float features.
+- ``"tokens"``: ``x`` is ``(B, L)`` int64 token ids and ``d_input`` the vocabulary size; id 0
+  is padding (``seqestim.estimators._tokens.PAD``). A float backbone serves token tasks
+  through :class:`seqestim.nn.heads.EmbeddedBackbone`, which the task puts in front of it and
+  which keeps this same contract.
+- ``"frames"``: ``x`` is ``(B, L, C, H, W)`` image frames (``d_input = C``).
+
+Encoder-decoder form
+--------------------
+Sequence-to-sequence backbones register with ``form="encoder_decoder"``, take the target
+vocabulary size as a keyword (``cls(d_input, params, d_target=V)``) and provide::
+
+    forward(source, source_mask, target, target_mask) -> logits (B, T, V)
+        # teacher forcing: target[:, t] is the input at step t (starting with <bos>),
+        # logits[:, t] scores the token that follows it
+    encode(source, source_mask) -> memory          # source (B, S) int64, mask (B, S) bool
+    init_decoder_state(memory, source_mask) -> state
+    decode_step(token, state) -> (logits (B, V), state, attention (B, S) or None)
+
+``state`` is a tuple, list or dict of tensors whose first dimension is the batch, so that beam
+search can reorder and repeat it with ``index_select`` on every tensor; it caches what the
+decoded prefix contributes, so that ``decode_step`` never recomputes the prefix. Running
+``decode_step`` over ``target[:, t]`` for ``t = 0, 1, ...`` must give ``forward``'s logits (the
+common tests check it to 1e-5). ``attention`` is the source attention of that step, used by
+coverage penalties; None when the model has none.
 
 Conventions
 -----------
@@ -27,9 +69,10 @@ Conventions
 - Models that can run online expose ``init_state(batch_size)`` and ``step(x_t, state)``.
 - Hyperparameter names use one vocabulary across papers: ``d_model``, ``d_state``,
   ``n_layers``, ``n_heads``, ``kernel_size``, ``dropout``, ``bidirectional``.
-- Every constructor argument after ``d_input`` is keyword-only, has a default, and is documented
-  in the class docstring's numpydoc ``Parameters`` section: the named estimators' signatures and
-  docstrings are generated from them (``tools/generate_estimators.py``).
+- The constructor is ``(d_input, params=None)``. Every hyperparameter is a field of the
+  parameter group, declared once with its default and documentation (``param(default, doc)``);
+  the named estimators inherit the group, so their signatures and docstrings follow from it.
+  The backbone keeps ``self.params`` and validates the values (``ValueError``) itself.
 """
 
 from __future__ import annotations

@@ -46,8 +46,8 @@ In the estimators: a linear one-layer cell declares ``forecasts_next_step``, so 
 one-step forecasting of the series alone :class:`~seqestim.nn.heads.SequenceNet` puts no head on
 it (the cell's output is the forecast, as in the paper's linear models), and
 :meth:`ARMACell.fitted_attributes` hands its classical coefficients to the estimator, which
-maps them back to the units of the data. ``task_defaults`` makes ``horizon=1`` the
-forecaster's default: longer forecasts are recursive, with the cell itself.
+maps them back to the units of the data. The forecaster defaults to ``horizon=1``: longer
+forecasts are recursive, with the cell itself.
 
 Weights start uniform in ``±0.05`` (Keras' ``"uniform"`` initializer of the official code);
 biases at zero. The AR part and the MA lags beyond ``p`` depend only on inputs, so they are
@@ -56,15 +56,20 @@ computed for all steps in one product; only ``Σ ŷ U`` loops over time.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import numpy as np
 import torch
 from torch import nn
 
-from seqestim.registry import register_model
+from seqestim.nn._params import param, parameter_group
+from seqestim.nn._registry import register_model
 
-__all__ = ["ARMACell", "ARMALayer", "restore_arma_parameters"]
+__all__ = ["ARMACell", "ARMACellParams", "ARMALayer", "restore_arma_parameters"]
+
+_PAPER = (
+    "Schiele, Berninger & Rügamer (2022). ARMA Cell: A Modular and Effective Approach for "
+    "Neural Autoregressive Modeling. arXiv:2208.14919."
+)
+_URL = "https://arxiv.org/abs/2208.14919"
 
 _ACTIVATIONS = {
     "linear": nn.Identity,
@@ -206,15 +211,45 @@ class ARMALayer(nn.Module):
         return y_hat.transpose(1, 2).reshape(x_t.shape[0], -1), (lags, history)
 
 
+@parameter_group
+class ARMACellParams:
+    """Hyperparameters of the :class:`ARMACell` backbone (Schiele, Berninger & Rügamer 2022)."""
+
+    p: int = param(1, "Autoregressive order: number of past inputs each step sees.")
+    q: int = param(
+        1,
+        """
+        Moving-average order: number of the cell's own past forecasts each step sees (lags
+        beyond ``p`` enter as residuals ``ŷ - y``).
+        """,
+    )
+    units: int = param(
+        1,
+        """
+        Number of independent (V)ARMA heads per layer; the output width is
+        ``d_input * units ** n_layers``.
+        """,
+    )
+    activation: str = param(
+        "linear",
+        'Non-linearity on each cell\'s output; "linear" gives a classical (V)ARMA predictor.',
+        kind='{"linear", "relu", "tanh", "sigmoid"}',
+    )
+    n_layers: int = param(
+        1,
+        """
+        Number of stacked ARMA cells (the paper's deep ARMA); each layer treats the previous
+        layer's outputs as its series.
+        """,
+    )
+    use_bias: bool = param(True, "Whether each cell adds a bias (the intercept of the ARMA model).")
+
+
 @register_model(
     "arma_cell",
-    paper=(
-        "Schiele, Berninger & Rügamer (2022). ARMA Cell: A Modular and Effective Approach for "
-        "Neural Autoregressive Modeling. arXiv:2208.14919."
-    ),
-    url="https://arxiv.org/abs/2208.14919",
-    tasks=("regressor", "forecaster"),
-    estimator_prefix="ARMACell",
+    params=ARMACellParams,
+    paper=_PAPER,
+    url=_URL,
     causal=True,
     supports_step=True,
     test_params=(
@@ -233,94 +268,37 @@ class ARMACell(nn.Module):
     ----------
     d_input : int
         Number of input series ``k`` (set by the estimators from the data).
-    p : int, default=1
-        Autoregressive order: number of past inputs each step sees.
-    q : int, default=1
-        Moving-average order: number of the cell's own past forecasts each step sees (lags
-        beyond ``p`` enter as residuals ``ŷ - y``).
-    units : int, default=1
-        Number of independent (V)ARMA heads per layer; the output width is
-        ``d_input * units ** n_layers``.
-    activation : {"linear", "relu", "tanh", "sigmoid"}, default="linear"
-        Non-linearity on each cell's output; "linear" gives a classical (V)ARMA predictor.
-    n_layers : int, default=1
-        Number of stacked ARMA cells (the paper's deep ARMA); each layer treats the previous
-        layer's outputs as its series.
-    use_bias : bool, default=True
-        Whether each cell adds a bias (the intercept of the ARMA model).
+    params : ARMACellParams, optional
+        The hyperparameters; ``ARMACellParams()`` when omitted.
     """
 
-    def __init__(
-        self,
-        d_input: int,
-        *,
-        p: int = 1,
-        q: int = 1,
-        units: int = 1,
-        activation: str = "linear",
-        n_layers: int = 1,
-        use_bias: bool = True,
-    ):
+    def __init__(self, d_input: int, params: ARMACellParams | None = None):
         super().__init__()
-        for name, value, minimum in (
-            ("p", p, 1),
-            ("q", q, 0),
-            ("units", units, 1),
-            ("n_layers", n_layers, 1),
-        ):
+        params = ARMACellParams() if params is None else params
+        for name, minimum in (("p", 1), ("q", 0), ("units", 1), ("n_layers", 1)):
+            value = getattr(params, name)
             if (
                 not isinstance(value, int | np.integer)
                 or isinstance(value, bool)
                 or value < minimum
             ):
                 raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
-        if activation not in _ACTIVATIONS:
+        if params.activation not in _ACTIVATIONS:
             raise ValueError(
-                f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}."
+                f"activation must be one of {sorted(_ACTIVATIONS)}, got {params.activation!r}."
             )
-        self.p, self.q, self.units = int(p), int(q), int(units)
-        self.activation = activation
+        self.params = params
+        self.p, self.q, self.units = int(params.p), int(params.q), int(params.units)
+        self.activation = params.activation
         self.layers = nn.ModuleList()
         width = d_input
-        for _ in range(int(n_layers)):
-            layer = ARMALayer(width, self.p, self.q, self.units, activation, bool(use_bias))
+        for _ in range(int(params.n_layers)):
+            layer = ARMALayer(
+                width, self.p, self.q, self.units, params.activation, bool(params.use_bias)
+            )
             self.layers.append(layer)
             width = layer.d_output
         self.d_output = width
-
-    #: Defaults of task parameters that differ from the task's own, read by
-    #: ``tools/generate_estimators.py``: the cell is a one-step predictor, so the forecaster
-    #: forecasts one step at a time and continues recursively with the cell itself.
-    task_defaults: ClassVar[dict] = {"forecaster": {"horizon": 1}}
-
-    #: Extra fitted attributes documented in the generated estimators' docstrings, per task.
-    fitted_attribute_docs: ClassVar[dict] = {
-        "forecaster": [
-            (
-                "ar_coefficients_",
-                "ndarray of shape (p,) or (p, n_series, n_series)",
-                "Classical AR coefficients ``φ_i`` (matrices ``A_i`` for several series)\n"
-                "    in the units of ``y``, statsmodels' convention\n"
-                "    ``y_t = c + Σ φ_i y_{t-i} + ε_t + Σ θ_m ε_{t-m}``. Only set when they are\n"
-                '    the whole forecasting model: a linear (``activation="linear"``),\n'
-                "    one-layer, one-unit cell with ``horizon=1`` and no exogenous ``X`` (the\n"
-                "    cell's output is then the forecast; otherwise a linear head maps the\n"
-                "    cell's outputs and no classical coefficients describe the forecast).",
-            ),
-            (
-                "ma_coefficients_",
-                "ndarray of shape (q,) or (q, n_series, n_series)",
-                "Classical MA coefficients ``θ_m`` (matrices ``M_m``), same conditions.",
-            ),
-            (
-                "intercept_",
-                "float or ndarray of shape (n_series,)",
-                "The constant ``c`` of the one-step predictor in the units of ``y`` (the\n"
-                "    process mean is ``(1 - Σ φ_i)^{-1} c``; statsmodels reports the mean as\n"
-                "    ``const``), same conditions.",
-            ),
-        ]
-    }
 
     @property
     def forecasts_next_step(self) -> bool:

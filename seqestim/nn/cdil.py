@@ -1,12 +1,11 @@
-"""Circular dilated CNN (CDIL-CNN) and its two baselines, the causal TCN and the zero-padded DIL.
+"""Circular dilated CNN (CDIL-CNN) and its zero-padded ablation, DIL.
 
 Reference
 ---------
 L. Cheng, R. Khalitov, T. Yu, J. Zhang, Z. Yang. "Classification of Long Sequential Data using
 Circular Dilated Convolutional Neural Networks." Neurocomputing 518 (2023) 50-59,
 arXiv:2201.02143. Official code: https://github.com/LeiCheng-no/CDIL-CNN.
-Baseline TCN: S. Bai, J. Z. Kolter, V. Koltun. "An Empirical Evaluation of Generic Convolutional
-and Recurrent Networks for Sequence Modeling." arXiv:1803.01271 (2018).
+The paper's causal baseline, the TCN of Bai, Kolter & Koltun (2018), is :mod:`seqestim.nn.tcn`.
 
 Computation (channels-first inside, ``h`` is ``(B, C, L)``; block ``i = 0, 1, ...``)
 
@@ -21,15 +20,13 @@ Computation (channels-first inside, ``h`` is ``(B, C, L)``; block ``i = 0, 1, ..
   in ``[-c (2**m - 1), c (2**m - 1)]``: the whole sequence once ``2 c (2**m - 1) + 1 >= n``. For
   ``k = 3`` and ``n = 2**p`` that is ``m = p`` blocks. Each block costs ``O(n)``, and the depth
   grows as ``log n``, hence the paper's ``O(n log n)``.
-- Weight normalisation (Salimans & Kingma 2016): ``W = g v / ||v||`` per output channel.
+- Weight normalisation (Salimans & Kingma 2016): ``W = g v / ||v||`` per output channel
+  (:mod:`seqestim.nn._conv`).
 - DIL ("dilated", the paper's ablation): the same block with zero padding instead of circular
   padding, so positions near the ends see less context.
-- TCN (Bai et al.): causal convolutions (left zero padding), *two* weight-normalised
-  convolutions per block, each followed by ReLU and dropout, and ``h = ReLU(out + R h)``.
-- Classification: CDIL and DIL average the per-position features over the real steps before
-  the linear head (``default_pooling = "mean"``, the paper's ensemble over positions -- with a
-  linear head the mean of the features gives the mean of the per-position logits); TCN reads
-  the last real step (``default_pooling = "last"``), as in the paper's comparison.
+- Classification: the paper averages the per-position features over the real steps before
+  the linear head (its ensemble over positions -- with a linear head the mean of the features
+  gives the mean of the per-position logits), for CDIL and DIL alike.
   Consequence worth knowing: CDIL followed by the mean over positions is *invariant* to
   circular shifts of a sequence (the per-position features are shift-equivariant), which suits
   signals whose phase is arbitrary but discards where in the window an event happened.
@@ -43,11 +40,8 @@ Depth (``n_layers=None``, the default)
     the other rows of a batch. The deepest depth used in training is kept in the buffer
     ``trained_depth``; in eval mode the depth is capped there, so a sequence longer than any seen
     in training never goes through untrained blocks (its receptive field is then that of the
-    trained depth). Sequences longer than ``max_len`` use all built blocks. The TCN is causal,
-    and a depth that changed with the length would let a later step change earlier outputs, so
-    its automatic depth is fixed: the fewest blocks whose receptive field ``1 + 2 (k - 1)
-    (2**m - 1)`` covers ``max_len`` steps. An integer ``n_layers`` builds and always uses exactly
-    that many blocks.
+    trained depth). Sequences longer than ``max_len`` use all built blocks. An integer
+    ``n_layers`` builds and always uses exactly that many blocks.
 
 Deviations from the paper and its code, all deliberate:
 
@@ -55,7 +49,7 @@ Deviations from the paper and its code, all deliberate:
   real steps. Here the circular convolution runs within each sequence's own length (the index
   of every tap is taken modulo that length), so a padded sequence gets exactly the features it
   gets alone. DIL zeroes the padded steps before every convolution, which equals zero padding
-  each sequence at its own end. The TCN needs nothing: causal convolutions never look right.
+  each sequence at its own end.
 - Dilations are taken modulo the sequence length, so a dilation larger than a sequence (an
   explicit ``n_layers`` on short sequences) is well defined; PyTorch's ``padding_mode=
   "circular"`` refuses to wrap more than once. The automatic depth needs it only when the
@@ -64,15 +58,11 @@ Deviations from the paper and its code, all deliberate:
   XOR scripts of the paper use ``log2(n) - 1`` blocks, one fewer, which leaves each position
   blind to the one diametrically opposite. DIL's automatic depth covers the sequence with zero
   padding, ``c (2**m - 1) >= n - 1``, which can be one block more than CDIL's.
-- Initialisation follows what the official code *effectively* does: ``v`` gets PyTorch's
-  default Conv1d initialisation and ``g = ||v||`` (the code's ``normal_(0, 0.01)`` on the
-  weight-normed weight is overwritten by the weight-norm hook, as in locuslab/TCN); convolution
-  biases and the 1x1 projection ~ N(0, 0.01). The TCN keeps PyTorch's default biases, as
-  locuslab/TCN does.
-- ``dropout`` (default 0) after every ReLU inside a block is a library option for CDIL/DIL; the
-  paper uses none. Token inputs (an embedding layer) are not supported: inputs are float.
-- Weight normalisation is written out (parameters ``weight_v``, ``weight_g``) rather than taken
-  from ``torch.nn.utils``, whose two versions name their parameters differently.
+- Initialisation follows what the official code *effectively* does (see
+  :mod:`seqestim.nn._conv`): ``v`` gets PyTorch's default Conv1d initialisation and
+  ``g = ||v||``; convolution biases and the 1x1 projection ~ N(0, 0.01).
+- ``dropout`` (default 0) after every ReLU inside a block is a library option; the paper uses
+  none. Token inputs (an embedding layer) are not supported: inputs are float.
 """
 
 from __future__ import annotations
@@ -81,55 +71,17 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqestim.registry import register_model
+from seqestim.nn._conv import WeightNormConv, coverage_depth, residual_projection
+from seqestim.nn._params import param, parameter_group
+from seqestim.nn._registry import register_model
 
-__all__ = ["CDIL", "DIL", "TCN", "circular_dilated_conv", "coverage_depth"]
+__all__ = ["CDIL", "DIL", "DilatedConvParams", "circular_dilated_conv", "coverage_depth"]
 
 _PAPER = (
     "Cheng, Khalitov, Yu, Zhang & Yang (2023). Classification of Long Sequential Data using "
     "Circular Dilated Convolutional Neural Networks. Neurocomputing 518, 50-59."
 )
 _URL = "https://arxiv.org/abs/2201.02143"
-_TCN_PAPER = (
-    "Bai, Kolter & Koltun (2018). An Empirical Evaluation of Generic Convolutional and Recurrent "
-    "Networks for Sequence Modeling. arXiv:1803.01271 (the baseline of Cheng et al. 2023)."
-)
-_TCN_URL = "https://arxiv.org/abs/1803.01271"
-
-
-def coverage_depth(length: int, kernel_size: int, padding: str) -> int:
-    """Fewest blocks (at least 1) whose receptive field covers a sequence of ``length`` steps.
-
-    Parameters
-    ----------
-    length : int
-        Sequence length ``n``.
-    kernel_size : int
-        Kernel size ``k`` (odd for the symmetric paddings).
-    padding : {"circular", "zeros", "causal"}
-        ``"circular"``: every position reaches every other one around the circle,
-        ``2 c (2**m - 1) + 1 >= n`` with ``c = (k - 1) / 2``. ``"zeros"``: every position reaches
-        both ends, ``c (2**m - 1) >= n - 1``. ``"causal"`` (two convolutions per block): the last
-        step reaches the first, ``2 (k - 1) (2**m - 1) >= n - 1``.
-
-    Returns
-    -------
-    int
-    """
-    if padding == "circular":
-        reach, target = (kernel_size - 1) // 2, length // 2  # ceil((n - 1) / 2)
-    elif padding == "zeros":
-        reach, target = (kernel_size - 1) // 2, length - 1
-    elif padding == "causal":
-        reach, target = 2 * (kernel_size - 1), length - 1
-    else:
-        raise ValueError(f"Unknown padding {padding!r}.")
-    if reach <= 0:
-        return 1
-    depth = 1  # smallest m >= 1 with reach * (2**m - 1) >= target, in integers
-    while reach * (2**depth - 1) < target:
-        depth += 1
-    return depth
 
 
 def _depths(lengths: torch.Tensor, kernel_size: int, padding: str) -> torch.Tensor:
@@ -200,40 +152,6 @@ def circular_dilated_conv(
     return out.masked_fill(~(steps.view(1, 1, L) < n), 0.0)
 
 
-class _WeightNormConv(nn.Module):
-    """Weight-normalised convolution parameters, ``W = g v / ||v||`` per output channel.
-
-    Only holds the parameters; the convolution itself (circular, zero or causal) is chosen by
-    the block. The initialisation is the *effective* one of the official code (module
-    docstring): PyTorch's default Conv1d init for ``v`` and the bias, ``g = ||v||``, then the
-    bias redrawn from N(0, 0.01).
-    """
-
-    def __init__(self, c_in: int, c_out: int, kernel_size: int, bias_std: float | None = 0.01):
-        super().__init__()
-        conv = nn.Conv1d(c_in, c_out, kernel_size)  # borrowed for its default initialisation
-        self.weight_v = nn.Parameter(conv.weight.detach().clone())  # (C_out, C_in, k)
-        self.weight_g = nn.Parameter(self.weight_v.detach().flatten(1).norm(dim=1))  # (C_out,)
-        self.bias = nn.Parameter(conv.bias.detach().clone())  # (C_out,)
-        if bias_std is not None:
-            nn.init.normal_(self.bias, 0.0, bias_std)
-
-    def weight(self) -> torch.Tensor:
-        """Return the normalised kernel, ``(C_out, C_in, k)``."""
-        norm = self.weight_v.flatten(1).norm(dim=1).clamp(min=1e-12)  # (C_out,)
-        return self.weight_v * (self.weight_g / norm).view(-1, 1, 1)
-
-
-def _projection(c_in: int, c_out: int) -> nn.Module | None:
-    """1x1 residual projection when the widths differ, weights ~ N(0, 0.01) as in both codes."""
-    if c_in == c_out:
-        return None
-    proj = nn.Conv1d(c_in, c_out, 1)
-    nn.init.normal_(proj.weight, 0.0, 0.01)
-    nn.init.normal_(proj.bias, 0.0, 0.01)
-    return proj
-
-
 class _SymmetricBlock(nn.Module):
     """One CDIL/DIL block: weight-normed symmetric dilated conv, ReLU, dropout, residual."""
 
@@ -241,8 +159,8 @@ class _SymmetricBlock(nn.Module):
         self, c_in: int, c_out: int, kernel_size: int, dilation: int, padding: str, dropout: float
     ):
         super().__init__()
-        self.conv = _WeightNormConv(c_in, c_out, kernel_size)
-        self.proj = _projection(c_in, c_out)
+        self.conv = WeightNormConv(c_in, c_out, kernel_size)
+        self.proj = residual_projection(c_in, c_out)
         self.dropout = nn.Dropout(dropout)
         self.dilation = dilation
         self.padding = padding
@@ -262,24 +180,46 @@ class _SymmetricBlock(nn.Module):
         return out + residual
 
 
+@parameter_group
+class DilatedConvParams:
+    """Hyperparameters of the :class:`CDIL` and :class:`DIL` backbones (Cheng et al. 2023)."""
+
+    d_model: int = param(
+        32, "Channels of every convolution (the paper's hidden size for time series and XOR)."
+    )
+    n_layers: int | None = param(
+        None,
+        """
+        Number of blocks; block ``i`` has dilation ``2**i``. None chooses, for every sequence,
+        the fewest blocks ``m`` whose receptive field covers its length ``n``, building enough
+        blocks for ``max_len`` steps (see the module docstring): around the circle for CDIL,
+        ``2 c (2**m - 1) + 1 >= n``; up to both ends with zero padding for DIL,
+        ``c (2**m - 1) >= n - 1``; ``c = (kernel_size - 1) / 2``.
+        """,
+        kind="int or None",
+    )
+    kernel_size: int = param(3, "Odd, symmetric kernel size.")
+    dropout: float = param(0.0, "Dropout after every ReLU (the paper uses none).")
+    max_len: int = param(
+        4096,
+        """
+        Longest sequence the automatic depth covers; only used when ``n_layers`` is None.
+        Longer sequences use all built blocks.
+        """,
+    )
+
+
 class _SymmetricDilatedNet(nn.Module):
     """Shared CDIL/DIL stack with the per-sequence automatic depth (module docstring)."""
 
     padding = "circular"
-    default_pooling = "mean"
     bidirectional = False
 
-    def __init__(
-        self,
-        d_input: int,
-        *,
-        d_model: int = 32,
-        n_layers: int | None = None,
-        kernel_size: int = 3,
-        dropout: float = 0.0,
-        max_len: int = 4096,
-    ):
+    def __init__(self, d_input: int, params: DilatedConvParams | None = None):
         super().__init__()
+        params = DilatedConvParams() if params is None else params
+        d_model, n_layers, kernel_size = params.d_model, params.n_layers, params.kernel_size
+        dropout, max_len = params.dropout, params.max_len
         if d_model < 1:
             raise ValueError(f"d_model must be a positive integer, got {d_model}.")
         if n_layers is not None and n_layers < 1:
@@ -290,6 +230,7 @@ class _SymmetricDilatedNet(nn.Module):
             raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
         if max_len < 1:
             raise ValueError(f"max_len must be a positive integer, got {max_len}.")
+        self.params = params
         self.automatic = n_layers is None
         self.kernel_size = kernel_size
         depth = coverage_depth(max_len, kernel_size, self.padding) if self.automatic else n_layers
@@ -335,42 +276,32 @@ class _SymmetricDilatedNet(nn.Module):
         return h.transpose(1, 2)  # (B, L, d_model)
 
 
+_TEST_PARAMS = ({"d_model": 6, "n_layers": 2}, {"d_model": 5, "n_layers": 3, "kernel_size": 5})
+
+
 @register_model(
     "cdil",
+    params=DilatedConvParams,
     paper=_PAPER,
     url=_URL,
-    tasks=("classifier", "regressor", "forecaster"),
-    estimator_prefix="CDIL",
     causal=False,
-    test_params=({"d_model": 6, "n_layers": 2}, {"d_model": 5, "n_layers": 3, "kernel_size": 5}),
+    test_params=_TEST_PARAMS,
     description="circular dilated CNN: symmetric dilated convolutions around the circle",
 )
 class CDIL(_SymmetricDilatedNet):
     """Circular dilated CNN of Cheng et al. (2023): every position sees the whole sequence.
 
+    The paper classifies from the mean of the per-position features over the real steps.
+
     Parameters
     ----------
     d_input : int
         Number of input channels (set by the estimators from the data).
-    d_model : int, default=32
-        Channels of every convolution (the paper's hidden size for time series and XOR).
-    n_layers : int or None, default=None
-        Number of blocks; block ``i`` has dilation ``2**i``. None chooses, for every sequence,
-        the fewest blocks ``m`` whose receptive field covers its length ``n``
-        (``2 c (2**m - 1) + 1 >= n``, ``c = (kernel_size - 1) / 2``), building enough
-        blocks for ``max_len`` steps (see the module docstring).
-    kernel_size : int, default=3
-        Odd, symmetric kernel size.
-    dropout : float, default=0.0
-        Dropout after every ReLU (the paper uses none).
-    max_len : int, default=4096
-        Longest sequence the automatic depth covers; only used when ``n_layers`` is None.
-        Longer sequences use all built blocks.
+    params : DilatedConvParams, optional
+        The hyperparameters; ``DilatedConvParams()`` when omitted.
 
     Attributes
     ----------
-    default_pooling : str
-        ``"mean"``: classify from the average of the per-position features, as the paper.
     trained_depth : torch.Tensor
         Buffer: deepest automatic depth used in training; caps the depth in eval mode.
     circular_shift_invariant : bool
@@ -385,148 +316,29 @@ class CDIL(_SymmetricDilatedNet):
 
 @register_model(
     "dil",
+    params=DilatedConvParams,
     paper=_PAPER,
     url=_URL,
-    tasks=("classifier", "regressor"),
-    estimator_prefix="DIL",
     causal=False,
-    test_params=({"d_model": 6, "n_layers": 2}, {"d_model": 5, "n_layers": 3, "kernel_size": 5}),
+    test_params=_TEST_PARAMS,
     description="CDIL's ablation with zero padding (the paper's DIL baseline)",
 )
 class DIL(_SymmetricDilatedNet):
     """Symmetric dilated CNN with zero padding, the DIL ablation of Cheng et al. (2023).
 
+    The paper classifies from the mean of the per-position features, as for CDIL.
+
     Parameters
     ----------
     d_input : int
         Number of input channels (set by the estimators from the data).
-    d_model : int, default=32
-        Channels of every convolution (the paper's hidden size for time series and XOR).
-    n_layers : int or None, default=None
-        Number of blocks; block ``i`` has dilation ``2**i``. None chooses, for every sequence,
-        the fewest blocks ``m`` whose receptive field covers its length ``n``
-        (``c (2**m - 1) >= n - 1``, ``c = (kernel_size - 1) / 2``), building enough
-        blocks for ``max_len`` steps (see the module docstring).
-    kernel_size : int, default=3
-        Odd, symmetric kernel size.
-    dropout : float, default=0.0
-        Dropout after every ReLU (the paper uses none).
-    max_len : int, default=4096
-        Longest sequence the automatic depth covers; only used when ``n_layers`` is None.
-        Longer sequences use all built blocks.
+    params : DilatedConvParams, optional
+        The hyperparameters; ``DilatedConvParams()`` when omitted.
 
     Attributes
     ----------
-    default_pooling : str
-        ``"mean"``, as for CDIL.
     trained_depth : torch.Tensor
         Buffer: deepest automatic depth used in training; caps the depth in eval mode.
     """
 
     padding = "zeros"
-
-
-class _TemporalBlock(nn.Module):
-    """Bai et al.'s residual block: two causal weight-normed convs, ReLU and dropout after each."""
-
-    def __init__(self, c_in: int, c_out: int, kernel_size: int, dilation: int, dropout: float):
-        super().__init__()
-        self.conv1 = _WeightNormConv(c_in, c_out, kernel_size, bias_std=None)
-        self.conv2 = _WeightNormConv(c_out, c_out, kernel_size, bias_std=None)
-        self.proj = _projection(c_in, c_out)
-        self.dropout = nn.Dropout(dropout)
-        self.dilation = dilation
-        self.pad = (kernel_size - 1) * dilation  # all on the left: output t reads steps <= t
-
-    def forward(self, h: torch.Tensor) -> torch.Tensor:
-        """``h`` (B, C_in, L) -> (B, C_out, L)."""
-        out = F.conv1d(F.pad(h, (self.pad, 0)), self.conv1.weight(), self.conv1.bias,
-                       dilation=self.dilation)  # fmt: skip
-        out = self.dropout(F.relu(out))
-        out = F.conv1d(F.pad(out, (self.pad, 0)), self.conv2.weight(), self.conv2.bias,
-                       dilation=self.dilation)  # fmt: skip
-        out = self.dropout(F.relu(out))
-        residual = h if self.proj is None else self.proj(h)
-        return F.relu(out + residual)
-
-
-@register_model(
-    "tcn",
-    paper=_TCN_PAPER,
-    url=_TCN_URL,
-    tasks=("classifier", "regressor", "forecaster"),
-    estimator_prefix="TCN",
-    causal=True,
-    test_params=({"d_model": 6, "n_layers": 2}, {"d_model": 5, "n_layers": 1, "kernel_size": 2}),
-    description="temporal convolutional network: causal dilated convolutions (CDIL's baseline)",
-)
-class TCN(nn.Module):
-    """Temporal convolutional network of Bai et al. (2018), the causal baseline of CDIL-CNN.
-
-    Parameters
-    ----------
-    d_input : int
-        Number of input channels (set by the estimators from the data).
-    d_model : int, default=32
-        Channels of every convolution.
-    n_layers : int or None, default=None
-        Number of residual blocks (two convolutions each); block ``i`` has dilation ``2**i``.
-        None builds the fewest blocks whose receptive field ``1 + 2 (k - 1) (2**m - 1)`` covers
-        ``max_len`` steps; the depth is the same for every sequence, so the network stays causal.
-    kernel_size : int, default=3
-        Kernel size of the causal convolutions (at least 2).
-    dropout : float, default=0.0
-        Dropout after every ReLU inside a block (Bai et al. use 0 to 0.2 depending on the task).
-    max_len : int, default=1024
-        Length the automatic depth covers; only used when ``n_layers`` is None.
-
-    Attributes
-    ----------
-    default_pooling : str
-        ``"last"``: a causal network summarises the sequence at its last step.
-    """
-
-    default_pooling = "last"
-    bidirectional = False
-
-    def __init__(
-        self,
-        d_input: int,
-        *,
-        d_model: int = 32,
-        n_layers: int | None = None,
-        kernel_size: int = 3,
-        dropout: float = 0.0,
-        max_len: int = 1024,
-    ):
-        super().__init__()
-        if d_model < 1:
-            raise ValueError(f"d_model must be a positive integer, got {d_model}.")
-        if n_layers is not None and n_layers < 1:
-            raise ValueError(f"n_layers must be None or a positive integer, got {n_layers}.")
-        if kernel_size < 2:
-            raise ValueError(f"kernel_size must be at least 2, got {kernel_size}.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
-        if max_len < 1:
-            raise ValueError(f"max_len must be a positive integer, got {max_len}.")
-        depth = coverage_depth(max_len, kernel_size, "causal") if n_layers is None else n_layers
-        self.blocks = nn.ModuleList(
-            _TemporalBlock(d_input if i == 0 else d_model, d_model, kernel_size, 2**i, dropout)
-            for i in range(depth)
-        )
-        self.d_output = d_model
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Run the stack: ``x`` (B, L, d_input), ``mask`` (B, L) -> (B, L, d_model).
-
-        Right padding can only influence the padded steps themselves (causality), so the mask
-        is only used to zero the padded outputs.
-        """
-        h = x.transpose(1, 2)  # (B, d_input, L)
-        for block in self.blocks:
-            h = block(h)  # (B, d_model, L)
-        h = h.transpose(1, 2)  # (B, L, d_model)
-        if mask is not None:
-            h = h.masked_fill(~mask.unsqueeze(-1), 0.0)
-        return h

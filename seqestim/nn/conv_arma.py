@@ -27,7 +27,8 @@ one convolution over the stacked past outputs. The biases ``c_i``, ``d_m``, ``b`
 appear summed, so they are kept as given and summed in the forward pass (same function, same
 gradients as the paper's form).
 
-Deviations: none in the cell. :class:`ConvARMANet` adds the paper's benchmark head (a
+Deviations: none in the cell. :class:`ConvARMANet`, the registered backbone ``"conv_arma"``
+(input kind ``"frames"``), adds the paper's benchmark head (a
 convolution to the frame's channels with a sigmoid, trained with binary cross-entropy) and
 the optional ``SpatialDiffs`` pre-processing of the benchmarks (the frame concatenated with
 its differences to the frame shifted by ``±shift`` pixels along H and W, out-of-range zero).
@@ -43,7 +44,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ConvARMA", "ConvARMANet", "SpatialDiffs"]
+from seqestim.nn._params import param, parameter_group
+from seqestim.nn._registry import register_model
+
+__all__ = ["ConvARMA", "ConvARMANet", "ConvARMAParams", "SpatialDiffs"]
+
+_PAPER = (
+    "Schiele, Berninger & Rügamer (2022). ARMA Cell: A Modular and Effective Approach for "
+    "Neural Autoregressive Modeling. arXiv:2208.14919."
+)
+_URL = "https://arxiv.org/abs/2208.14919"
 
 _ACTIVATIONS = {"linear": nn.Identity, "relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 
@@ -145,53 +155,79 @@ class _ConvARMALayer(nn.Module):
         return torch.stack(outputs, dim=1)  # (B, L, units, H, W)
 
 
+@parameter_group
+class ConvARMAParams:
+    """Hyperparameters of the :class:`ConvARMANet` backbone (Schiele, Berninger & Rügamer 2022)."""
+
+    p: int = param(1, "Autoregressive order: past frames each ConvARMA step reads.")
+    q: int = param(3, "Moving-average order: past outputs of the cell each step reads.")
+    units: int = param(16, "Feature maps (output channels) of each ConvARMA cell.")
+    kernel_size: int = param(
+        3,
+        """
+        Odd spatial kernel size of every convolution of the cells ("same" padding); it bounds
+        how far (in pixels) an object may move per frame and still be tracked by one layer.
+        """,
+        kind="int or tuple of int",
+    )
+    activation: str = param(
+        "relu", "Non-linearity of the cell output.", kind='{"relu", "tanh", "sigmoid", "linear"}'
+    )
+    n_layers: int = param(
+        1, "Stacked ConvARMA cells; each later one reads the previous one's outputs as its frames."
+    )
+    use_bias: bool = param(True, "Whether the convolutions of the cells have biases.")
+    spatial_diffs: int = param(
+        0,
+        """
+        Shift of the paper's :class:`SpatialDiffs` pre-processing (frame concatenated with its
+        differences to the frame shifted by this many pixels); 0 disables it.
+        """,
+    )
+    output_activation: str = param(
+        "sigmoid",
+        """
+        Non-linearity of the head: "sigmoid" for frames in ``[0, 1]`` (the paper trains it with
+        binary cross-entropy), "linear" for unbounded frames.
+        """,
+        kind='{"sigmoid", "linear"}',
+    )
+    head_kernel_size: int = param(
+        3, "Kernel size of the head convolution back to the frame's channels."
+    )
+
+
 class ConvARMA(nn.Module):
     """Stack of ConvARMA cells: ``(B, L, C, H, W) -> (B, L, units, H, W)``.
+
+    Reads the cell fields of its parameters (``p``, ``q``, ``units``, ``kernel_size``,
+    ``activation``, ``n_layers``, ``use_bias``); the others belong to :class:`ConvARMANet`.
 
     Parameters
     ----------
     d_input : int
         Channels ``C`` of the input frames.
-    p : int, default=1
-        Autoregressive order (past frames seen by each step).
-    q : int, default=3
-        Moving-average order (past outputs of the cell seen by each step).
-    units : int, default=16
-        Output channels of each cell.
-    kernel_size : int or tuple of int, default=3
-        Odd spatial kernel size of every convolution ("same" padding).
-    activation : {"relu", "tanh", "sigmoid", "linear"}, default="relu"
-        Non-linearity of the cell output.
-    n_layers : int, default=1
-        Stacked cells; each later one reads the previous one's outputs as its frames.
-    use_bias : bool, default=True
-        Whether the convolutions have biases.
+    params : ConvARMAParams, optional
+        The hyperparameters; ``ConvARMAParams()`` when omitted.
     """
 
-    def __init__(
-        self,
-        d_input: int,
-        *,
-        p: int = 1,
-        q: int = 3,
-        units: int = 16,
-        kernel_size=3,
-        activation: str = "relu",
-        n_layers: int = 1,
-        use_bias: bool = True,
-    ):
+    def __init__(self, d_input: int, params: ConvARMAParams | None = None):
         super().__init__()
+        params = ConvARMAParams() if params is None else params
+        p, q, units, n_layers = params.p, params.q, params.units, params.n_layers
         if p < 1 or q < 0 or units < 1 or n_layers < 1:
             raise ValueError("Need p >= 1, q >= 0, units >= 1 and n_layers >= 1.")
-        if activation not in _ACTIVATIONS:
+        if params.activation not in _ACTIVATIONS:
             raise ValueError(
-                f"activation must be one of {sorted(_ACTIVATIONS)}, got {activation!r}."
+                f"activation must be one of {sorted(_ACTIVATIONS)}, got {params.activation!r}."
             )
         self.layers = nn.ModuleList()
         channels = d_input
         for _ in range(n_layers):
             self.layers.append(
-                _ConvARMALayer(channels, p, q, units, kernel_size, activation, use_bias)
+                _ConvARMALayer(
+                    channels, p, q, units, params.kernel_size, params.activation, params.use_bias
+                )
             )
             channels = units
         self.d_output = units
@@ -208,6 +244,28 @@ class ConvARMA(nn.Module):
         return h
 
 
+@register_model(
+    "conv_arma",
+    params=ConvARMAParams,
+    paper=_PAPER,
+    url=_URL,
+    inputs=("frames",),
+    causal=True,
+    test_params=(
+        {"p": 1, "q": 1, "units": 2, "kernel_size": 3},
+        {
+            "p": 2,
+            "q": 2,
+            "units": 3,
+            "kernel_size": 3,
+            "activation": "tanh",
+            "n_layers": 2,
+            "spatial_diffs": 1,
+            "output_activation": "linear",
+        },
+    ),
+    description="ARMA cell with 2-D convolutions: next-frame prediction for image series",
+)
 class ConvARMANet(nn.Module):
     """ConvARMA + convolutional head predicting the next frame at every step.
 
@@ -218,64 +276,43 @@ class ConvARMANet(nn.Module):
     Parameters
     ----------
     d_input : int
-        Channels of the input frames.
-    n_outputs : int or None, default=None
-        Channels of the predicted frame; None means ``d_input``.
-    spatial_diffs : int, default=0
-        Shift of the :class:`SpatialDiffs` pre-processing; 0 disables it.
-    output_activation : {"sigmoid", "linear"}, default="sigmoid"
-        Non-linearity of the head.
-    head_kernel_size : int, default=3
-        Kernel size of the head convolution.
-    p, q, units, kernel_size, activation, n_layers, use_bias
-        Passed to :class:`ConvARMA` (same defaults).
+        Channels ``C`` of the input frames (and of the predicted ones).
+    params : ConvARMAParams, optional
+        The hyperparameters; ``ConvARMAParams()`` when omitted.
+
+    Attributes
+    ----------
+    d_output : int
+        Channels of each predicted frame, ``d_input``.
     """
 
-    def __init__(
-        self,
-        d_input: int,
-        *,
-        n_outputs: int | None = None,
-        spatial_diffs: int = 0,
-        output_activation: str = "sigmoid",
-        head_kernel_size: int = 3,
-        p: int = 1,
-        q: int = 3,
-        units: int = 16,
-        kernel_size=3,
-        activation: str = "relu",
-        n_layers: int = 1,
-        use_bias: bool = True,
-    ):
+    def __init__(self, d_input: int, params: ConvARMAParams | None = None):
         super().__init__()
-        self.diffs = SpatialDiffs(spatial_diffs) if spatial_diffs else None
-        channels = d_input * (5 if spatial_diffs else 1)
-        self.arma = ConvARMA(
-            channels,
-            p=p,
-            q=q,
-            units=units,
-            kernel_size=kernel_size,
-            activation=activation,
-            n_layers=n_layers,
-            use_bias=use_bias,
-        )
-        out = d_input if n_outputs is None else n_outputs
-        self.head = nn.Conv2d(
-            self.arma.d_output, out, head_kernel_size, padding=head_kernel_size // 2
-        )
-        if output_activation not in ("sigmoid", "linear"):
+        params = ConvARMAParams() if params is None else params
+        self.params = params
+        self.diffs = SpatialDiffs(params.spatial_diffs) if params.spatial_diffs else None
+        channels = d_input * (5 if params.spatial_diffs else 1)
+        self.arma = ConvARMA(channels, params)
+        k = params.head_kernel_size
+        self.head = nn.Conv2d(self.arma.d_output, d_input, k, padding=k // 2)
+        if params.output_activation not in ("sigmoid", "linear"):
             raise ValueError(
-                f"output_activation must be 'sigmoid' or 'linear', got {output_activation!r}."
+                "output_activation must be 'sigmoid' or 'linear', got "
+                f"{params.output_activation!r}."
             )
-        self.output_activation = output_activation
+        self.output_activation = params.output_activation
+        self.d_output = d_input
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """``x`` (B, L, C, H, W) -> next-frame predictions (B, L, n_outputs, H, W)."""
+        """``x`` (B, L, C, H, W) -> next-frame predictions (B, L, C, H, W).
+
+        The network is causal and padding comes after the real steps, so ``mask`` needs no
+        handling.
+        """
         if self.diffs is not None:
-            x = self.diffs(x)
+            x = self.diffs(x)  # (B, L, 5 C, H, W)
         h = self.arma(x)  # (B, L, units, H, W)
         B, L = h.shape[:2]
-        out = self.head(h.flatten(0, 1))
+        out = self.head(h.flatten(0, 1))  # (B L, C, H, W)
         out = out.view(B, L, *out.shape[1:])
         return torch.sigmoid(out) if self.output_activation == "sigmoid" else out

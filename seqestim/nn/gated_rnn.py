@@ -76,9 +76,19 @@ from torch import nn
 
 from seqestim.nn._contract import reverse_padded
 from seqestim.nn._normalization import check_normalization, make_norm
-from seqestim.registry import register_model
+from seqestim.nn._params import param, parameter_group
+from seqestim.nn._registry import register_model
 
-__all__ = ["GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "TanhRNNCell"]
+__all__ = [
+    "GRU",
+    "LSTM",
+    "RNN",
+    "GRUCell",
+    "LSTMCell",
+    "RecurrentParams",
+    "RecurrentStackParams",
+    "TanhRNNCell",
+]
 
 _PAPER = (
     "Chung, Gulcehre, Cho & Bengio (2014). Empirical Evaluation of Gated Recurrent Neural "
@@ -253,47 +263,79 @@ class _RecurrentLayer(nn.Module):
         return torch.stack(outputs, dim=1)  # (B, L, H)
 
 
+@parameter_group
+class RecurrentStackParams:
+    """The shape of a stack of recurrent layers, shared by every recurrent backbone."""
+
+    d_model: int = param(64, "Number of hidden units per layer and direction.")
+    n_layers: int = param(1, "Number of stacked recurrent layers.")
+    bidirectional: bool = param(
+        False,
+        "Also run every layer backwards over the real steps and concatenate both directions.",
+    )
+    dropout: float = param(0.0, "Dropout probability between stacked layers.")
+
+
+@parameter_group
+class RecurrentParams(RecurrentStackParams):
+    """Hyperparameters of the :class:`RNN`, :class:`GRU` and :class:`LSTM` backbones.
+
+    One group for the three recurrent networks of Chung et al. (2014).
+    """
+
+    normalization: str | None = param(
+        None,
+        """
+        Normalization of the pre-activations inside every cell (see the module docstring):
+        layer norm; recurrent batch norm with per-time-step statistics (population statistics
+        at predict time); batch layer norm; assorted-time norm over ``atn_window`` steps.
+        """,
+        kind='{None, "layer", "batch", "batch_layer", "assorted_time"}',
+    )
+    atn_window: int = param(
+        25, 'Number of recent steps pooled by ``normalization="assorted_time"`` (1 = layer norm).'
+    )
+    bln_batch_size: int = param(
+        32,
+        """
+        Batch size ``m`` that sets the mixture weights of ``normalization="batch_layer"``;
+        match it to the training batch size.
+        """,
+    )
+
+
 class _GatedRecurrentNetwork(nn.Module):
     """A stack of recurrent layers, optionally bidirectional, with dropout between layers."""
 
     cell_class: type[_Cell] = TanhRNNCell
 
-    def __init__(
-        self,
-        d_input: int,
-        *,
-        d_model: int = 64,
-        n_layers: int = 1,
-        bidirectional: bool = False,
-        dropout: float = 0.0,
-        normalization: str | None = None,
-        atn_window: int = 25,
-        bln_batch_size: int = 32,
-    ):
+    def __init__(self, d_input: int, params: RecurrentParams | None = None):
         super().__init__()
-        if d_model < 1 or n_layers < 1:
+        params = RecurrentParams() if params is None else params
+        if params.d_model < 1 or params.n_layers < 1:
             raise ValueError("d_model and n_layers must be positive integers.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
-        check_normalization(normalization, atn_window, bln_batch_size)
-        self.normalization = normalization
-        self.bidirectional = bool(bidirectional)
+        if not 0.0 <= params.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {params.dropout}.")
+        check_normalization(params.normalization, params.atn_window, params.bln_batch_size)
+        self.params = params
+        self.normalization = params.normalization
+        self.bidirectional = bool(params.bidirectional)
         n_directions = 2 if self.bidirectional else 1
         options = {
-            "normalization": normalization,
-            "atn_window": int(atn_window),
-            "bln_batch_size": int(bln_batch_size),
+            "normalization": params.normalization,
+            "atn_window": int(params.atn_window),
+            "bln_batch_size": int(params.bln_batch_size),
         }
         self.layers = nn.ModuleList()
         width = d_input
-        for _ in range(n_layers):
+        for _ in range(params.n_layers):
             directions = nn.ModuleList(
-                _RecurrentLayer(self.cell_class(width, d_model, **options))
+                _RecurrentLayer(self.cell_class(width, params.d_model, **options))
                 for _ in range(n_directions)
             )
             self.layers.append(directions)
-            width = n_directions * d_model
-        self.dropout = nn.Dropout(dropout)
+            width = n_directions * params.d_model
+        self.dropout = nn.Dropout(params.dropout)
         self.d_output = width
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -342,74 +384,73 @@ class _GatedRecurrentNetwork(nn.Module):
         return h, new_state
 
 
-_DOC_PARAMETERS = """
-    Parameters
-    ----------
-    d_input : int
-        Number of input channels (set by the estimators from the data).
-    d_model : int, default=64
-        Number of hidden units per layer and direction.
-    n_layers : int, default=1
-        Number of stacked recurrent layers.
-    bidirectional : bool, default=False
-        Also run every layer backwards over the real steps and concatenate both directions.
-    dropout : float, default=0.0
-        Dropout probability between stacked layers.
-    normalization : {None, "layer", "batch", "batch_layer", "assorted_time"}, default=None
-        Normalization of the pre-activations inside every cell (see the module docstring):
-        layer norm; recurrent batch norm with per-time-step statistics (population statistics
-        at predict time); batch layer norm; assorted-time norm over ``atn_window`` steps.
-    atn_window : int, default=25
-        Number of recent steps pooled by ``normalization="assorted_time"`` (1 = layer norm).
-    bln_batch_size : int, default=32
-        Batch size ``m`` that sets the mixture weights of ``normalization="batch_layer"``;
-        match it to the training batch size.
-"""
-
-
 @register_model(
     "rnn",
+    params=RecurrentParams,
     paper=_PAPER,
     url=_URL,
-    tasks=("classifier", "regressor", "forecaster"),
-    estimator_prefix="RNN",
     causal=True,
     supports_step=True,
     test_params=_TEST_PARAMS,
     description="tanh recurrent network (the ungated baseline of Chung et al.)",
 )
-class RNN(_GatedRecurrentNetwork):  # noqa: D101 (docstring assembled below)
-    __doc__ = "Stack of tanh RNN layers, Eq. 2 of Chung et al. (2014).\n" + _DOC_PARAMETERS
+class RNN(_GatedRecurrentNetwork):
+    """Stack of tanh RNN layers, Eq. 2 of Chung et al. (2014).
+
+    Parameters
+    ----------
+    d_input : int
+        Number of input channels (set by the estimators from the data).
+    params : RecurrentParams, optional
+        The hyperparameters; ``RecurrentParams()`` when omitted.
+    """
+
     cell_class = TanhRNNCell
 
 
 @register_model(
     "gru",
+    params=RecurrentParams,
     paper=_PAPER,
     url=_URL,
-    tasks=("classifier", "regressor", "forecaster"),
-    estimator_prefix="GRU",
     causal=True,
     supports_step=True,
     test_params=_TEST_PARAMS,
     description="gated recurrent unit, the paper's form of the update",
 )
-class GRU(_GatedRecurrentNetwork):  # noqa: D101 (docstring assembled below)
-    __doc__ = "Stack of GRU layers, Eqs. 8-12 of Chung et al. (2014).\n" + _DOC_PARAMETERS
+class GRU(_GatedRecurrentNetwork):
+    """Stack of GRU layers, Eqs. 8-12 of Chung et al. (2014).
+
+    Parameters
+    ----------
+    d_input : int
+        Number of input channels (set by the estimators from the data).
+    params : RecurrentParams, optional
+        The hyperparameters; ``RecurrentParams()`` when omitted.
+    """
+
     cell_class = GRUCell
 
 
 @register_model(
     "lstm",
+    params=RecurrentParams,
     paper=_PAPER,
     url=_URL,
-    tasks=("classifier", "regressor", "forecaster"),
-    estimator_prefix="LSTM",
     causal=True,
     supports_step=True,
     test_params=_TEST_PARAMS,
     description="long short-term memory with diagonal peepholes",
 )
-class LSTM(_GatedRecurrentNetwork):  # noqa: D101 (docstring assembled below)
-    __doc__ = "Stack of peephole LSTM layers, Eqs. 3-7 of Chung et al. (2014).\n" + _DOC_PARAMETERS
+class LSTM(_GatedRecurrentNetwork):
+    """Stack of peephole LSTM layers, Eqs. 3-7 of Chung et al. (2014).
+
+    Parameters
+    ----------
+    d_input : int
+        Number of input channels (set by the estimators from the data).
+    params : RecurrentParams, optional
+        The hyperparameters; ``RecurrentParams()`` when omitted.
+    """
+
     cell_class = LSTMCell

@@ -11,7 +11,7 @@ from torch import nn
 
 from seqestim.nn._contract import last_valid_index, lengths_to_mask
 
-__all__ = ["POOLINGS", "IdentityHead", "SequenceNet", "pool"]
+__all__ = ["POOLINGS", "EmbeddedBackbone", "IdentityHead", "SequenceNet", "pool"]
 
 #: Ways of summarising a ``(B, L, H)`` feature sequence into ``(B, H)``.
 POOLINGS = ("last", "mean")
@@ -66,6 +66,45 @@ class IdentityHead(nn.Identity):
     def __init__(self, features: int):
         super().__init__()
         self.in_features = self.out_features = int(features)
+
+
+class EmbeddedBackbone(nn.Module):
+    """The token form of a float backbone: token ids -> learned embeddings -> the backbone.
+
+    Token tasks put it in front of a backbone that reads float features (``inputs=("float",)``
+    in the registry), so that every such backbone can serve language models, translators and
+    token classifiers. It keeps the backbone contract: ``forward(x (B, L) int64, mask) ->
+    (B, L, d_output)``, and passes on what the estimators read from a backbone
+    (``d_output``, ``bidirectional``, ``causal``, ``optimizer_param_groups``).
+
+    Parameters
+    ----------
+    backbone : nn.Module
+        A float backbone built with ``d_input = d_embedding``.
+    vocab_size : int
+        Number of token ids; id 0 is padding and gets a zero embedding.
+    d_embedding : int
+        Width of the embeddings.
+    """
+
+    def __init__(self, backbone: nn.Module, vocab_size: int, d_embedding: int):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, d_embedding, padding_idx=0)
+        self.backbone = backbone
+        self.d_output = backbone.d_output
+        self.bidirectional = bool(getattr(backbone, "bidirectional", False))
+        if hasattr(backbone, "causal"):
+            self.causal = backbone.causal
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``x`` (B, L) token ids, ``mask`` (B, L) -> (B, L, d_output)."""
+        return self.backbone(self.embedding(x), mask=mask)  # (B, L, d_embedding) in
+
+    def optimizer_param_groups(self, lr: float, weight_decay: float) -> list[dict]:
+        """The backbone's own parameter groups, if it has any (the embedding joins the rest)."""
+        if hasattr(self.backbone, "optimizer_param_groups"):
+            return self.backbone.optimizer_param_groups(lr, weight_decay)
+        return []
 
 
 class SequenceNet(nn.Module):

@@ -92,9 +92,11 @@ import torch
 from torch import nn
 
 from seqestim.nn._contract import reverse_padded
-from seqestim.registry import register_model
+from seqestim.nn._params import param, parameter_group
+from seqestim.nn._registry import register_model
+from seqestim.nn.gated_rnn import RecurrentStackParams
 
-__all__ = ["NCGRU", "NCGRUCell", "ScaledCayleyOrthogonal", "mod_relu"]
+__all__ = ["NCGRU", "NCGRUCell", "NCGRUParams", "ScaledCayleyOrthogonal", "mod_relu"]
 
 _PAPER = (
     "Mucllari, Zadorozhnyy, Pospisil, Nguyen & Ye (2024). Orthogonal Gated Recurrent Unit with "
@@ -329,12 +331,45 @@ class _NCGRULayer(nn.Module):
         return torch.stack(outputs, dim=1)  # (B, L, n)
 
 
+@parameter_group
+class NCGRUParams(RecurrentStackParams):
+    """Hyperparameters of the :class:`NCGRU` backbone (Mucllari et al. 2024)."""
+
+    n_neg_ones: int | None = param(
+        None,
+        """
+        Number of ``-1`` entries in the fixed diagonal ``D`` of the scaled Cayley transform
+        ``W = (I + A)^{-1}(I - A) D``; None uses ``d_model // 2``.
+        """,
+        kind="int or None",
+    )
+    orthogonal_reset: bool = param(
+        False,
+        "Also make the reset gate's recurrent matrix orthogonal (the paper's NC-GRU(U_c, U_r)).",
+    )
+    orthogonal_update: str = param(
+        "exact",
+        """
+        ``"exact"``: differentiate through a linear solve on every forward pass.
+        ``"neumann"``: the paper's cached inverse, updated by a second-order Neumann series
+        after each optimiser step and recomputed exactly every ``reinvert_every`` updates.
+        """,
+        kind='{"exact", "neumann"}',
+    )
+    reinvert_every: int = param(
+        50,
+        """
+        Exact re-inversion period of ``orthogonal_update="neumann"`` (the official scripts use
+        49 on the synthetic tasks and 100 on PTB).
+        """,
+    )
+
+
 @register_model(
     "nc_gru",
+    params=NCGRUParams,
     paper=_PAPER,
     url=_URL,
-    tasks=("classifier", "regressor", "forecaster"),
-    estimator_prefix="NCGRU",
     causal=True,
     supports_step=True,
     test_params=(
@@ -356,67 +391,38 @@ class NCGRU(nn.Module):
     ----------
     d_input : int
         Number of input channels (set by the estimators from the data).
-    d_model : int, default=64
-        Number of hidden units per layer and direction.
-    n_layers : int, default=1
-        Number of stacked recurrent layers.
-    bidirectional : bool, default=False
-        Also run every layer backwards over the real steps and concatenate both directions.
-    dropout : float, default=0.0
-        Dropout probability between stacked layers.
-    n_neg_ones : int or None, default=None
-        Number of ``-1`` entries in the fixed diagonal ``D`` of the scaled Cayley transform
-        ``W = (I + A)^{-1}(I - A) D``; None uses ``d_model // 2``.
-    orthogonal_reset : bool, default=False
-        Also make the reset gate's recurrent matrix orthogonal (the paper's NC-GRU(U_c, U_r)).
-    orthogonal_update : {"exact", "neumann"}, default="exact"
-        ``"exact"``: differentiate through a linear solve on every forward pass.
-        ``"neumann"``: the paper's cached inverse, updated by a second-order Neumann series
-        after each optimiser step and recomputed exactly every ``reinvert_every`` updates.
-    reinvert_every : int, default=50
-        Exact re-inversion period of ``orthogonal_update="neumann"`` (the official scripts use
-        49 on the synthetic tasks and 100 on PTB).
+    params : NCGRUParams, optional
+        The hyperparameters; ``NCGRUParams()`` when omitted.
     """
 
-    def __init__(
-        self,
-        d_input: int,
-        *,
-        d_model: int = 64,
-        n_layers: int = 1,
-        bidirectional: bool = False,
-        dropout: float = 0.0,
-        n_neg_ones: int | None = None,
-        orthogonal_reset: bool = False,
-        orthogonal_update: str = "exact",
-        reinvert_every: int = 50,
-    ):
+    def __init__(self, d_input: int, params: NCGRUParams | None = None):
         super().__init__()
-        if d_model < 1 or n_layers < 1:
+        params = NCGRUParams() if params is None else params
+        if params.d_model < 1 or params.n_layers < 1:
             raise ValueError("d_model and n_layers must be positive integers.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
-        if n_neg_ones is None:
-            n_neg_ones = d_model // 2
-        self.bidirectional = bool(bidirectional)
+        if not 0.0 <= params.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {params.dropout}.")
+        n_neg_ones = params.d_model // 2 if params.n_neg_ones is None else params.n_neg_ones
+        self.params = params
+        self.bidirectional = bool(params.bidirectional)
         n_directions = 2 if self.bidirectional else 1
         cell_options = {
             "n_neg_ones": int(n_neg_ones),
-            "orthogonal_reset": orthogonal_reset,
-            "orthogonal_update": orthogonal_update,
-            "reinvert_every": int(reinvert_every),
+            "orthogonal_reset": params.orthogonal_reset,
+            "orthogonal_update": params.orthogonal_update,
+            "reinvert_every": int(params.reinvert_every),
         }
         self.layers = nn.ModuleList()
         width = d_input
-        for _ in range(n_layers):
+        for _ in range(params.n_layers):
             self.layers.append(
                 nn.ModuleList(
-                    _NCGRULayer(NCGRUCell(width, d_model, **cell_options))
+                    _NCGRULayer(NCGRUCell(width, params.d_model, **cell_options))
                     for _ in range(n_directions)
                 )
             )
-            width = n_directions * d_model
-        self.dropout = nn.Dropout(dropout)
+            width = n_directions * params.d_model
+        self.dropout = nn.Dropout(params.dropout)
         self.d_output = width
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:

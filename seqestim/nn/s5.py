@@ -83,13 +83,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqestim.nn._contract import reverse_padded
-from seqestim.registry import register_model
+from seqestim.nn._params import param, parameter_group
+from seqestim.nn._registry import register_model
 
 __all__ = [
     "S5",
     "S5SSM",
     "MaskedBatchNorm",
     "S5Layer",
+    "S5Params",
     "block_hippo_init",
     "discretize_bilinear",
     "discretize_zoh",
@@ -578,12 +580,109 @@ class S5Layer(nn.Module):
         return x_t, state
 
 
+@parameter_group
+class S5Params:
+    """Hyperparameters of the :class:`S5` backbone (Smith, Warrington & Linderman 2023)."""
+
+    d_model: int = param(
+        64, "Number of features ``H`` of every layer (the encoder maps the input to it)."
+    )
+    d_state: int = param(
+        64,
+        """
+        State size ``P`` of each layer's SSM before conjugate-symmetry halving (the paper's
+        ``ssm_size``); ``d_state / 2`` complex states are kept when ``conj_sym`` is True.
+        """,
+    )
+    n_layers: int = param(4, "Number of stacked S5 layers.")
+    blocks: int = param(
+        4,
+        """
+        Number ``J`` of diagonal HiPPO-N blocks the initial state matrix is made of; must divide
+        ``d_state`` (with ``conj_sym``, ``d_state / blocks`` must be even).
+        """,
+    )
+    bidirectional: bool = param(
+        False,
+        """
+        Also scan every layer backwards over the real steps; as in the paper the two state
+        sequences are combined by one output matrix into ``d_model`` features, so the model is
+        no longer causal.
+        """,
+    )
+    discretization: str = param(
+        "zoh",
+        "Zero-order hold or bilinear discretisation of the continuous SSM.",
+        kind='{"zoh", "bilinear"}',
+    )
+    dt_min: float = param(
+        0.001, "Smallest initial timescale ``Δ`` (drawn log-uniformly per state)."
+    )
+    dt_max: float = param(0.1, "Largest initial timescale ``Δ``.")
+    dropout: float = param(
+        0.0,
+        """
+        Dropout probability after the activation; one mask per sequence and feature, shared by
+        all time steps.
+        """,
+    )
+    ssm_lr: float = param(
+        0.001,
+        """
+        Learning rate of the SSM parameters ``Λ``, ``B`` and ``log Δ``, which are trained without
+        weight decay; all other parameters use the estimator's ``lr`` and ``weight_decay``.
+        """,
+    )
+    norm: str = param(
+        "batch",
+        """
+        Batch normalisation (statistics over batch and real time steps; population statistics
+        at prediction time) or layer normalisation.
+        """,
+        kind='{"batch", "layer"}',
+    )
+    prenorm: bool = param(
+        True, "Normalise each layer's input (True) or its residual output (False)."
+    )
+    activation: str = param(
+        "half_glu1",
+        "Nonlinearity after the SSM: GELU, or GELU followed by a gated linear unit.",
+        kind='{"half_glu1", "half_glu2", "full_glu", "gelu"}',
+    )
+    C_init: str = param(
+        "trunc_standard_normal",
+        """
+        Initialisation of the output matrix: ``"trunc_standard_normal"`` or ``"lecun_normal"``
+        draw a complex ``C`` with variance ``1/P`` or ``1/(P·d_model)`` per part and use
+        ``C̃ = C V``; ``"complex_normal"`` draws ``C̃`` directly in the eigenbasis.
+        """,
+    )
+    clip_eigenvalues: bool = param(
+        False,
+        """
+        Keep the real parts of the eigenvalues at most ``-1e-4`` (recommended for forecasting and
+        long autoregressive use).
+        """,
+    )
+    conj_sym: bool = param(
+        True,
+        "Keep one state of each complex-conjugate pair and output ``2 Re(C̃x)``, halving the cost.",
+    )
+    bn_momentum: float = param(0.95, "Decay of the batch-norm running statistics.")
+    step_rescale: float = param(
+        1.0,
+        """
+        Multiplies every timescale ``Δ``; e.g. 2.0 to apply a model trained at one sampling rate
+        to data sampled at half that rate.
+        """,
+    )
+
+
 @register_model(
     "s5",
+    params=S5Params,
     paper=_PAPER,
     url=_URL,
-    tasks=("classifier", "regressor", "forecaster"),
-    estimator_prefix="S5",
     causal=True,  # the default is unidirectional; bidirectional=True is not causal
     supports_step=True,
     test_params=(
@@ -607,122 +706,56 @@ class S5Layer(nn.Module):
 class S5(nn.Module):
     """S5 backbone: linear encoder and a stack of S5 layers (Smith et al., 2023).
 
+    The paper mean-pools the features over the real steps before its decoder.
+
     Parameters
     ----------
     d_input : int
         Number of input channels (set by the estimators from the data).
-    d_model : int, default=64
-        Number of features ``H`` of every layer (the encoder maps the input to it).
-    d_state : int, default=64
-        State size ``P`` of each layer's SSM before conjugate-symmetry halving (the paper's
-        ``ssm_size``); ``d_state / 2`` complex states are kept when ``conj_sym`` is True.
-    n_layers : int, default=4
-        Number of stacked S5 layers.
-    blocks : int, default=4
-        Number ``J`` of diagonal HiPPO-N blocks the initial state matrix is made of; must divide
-        ``d_state`` (with ``conj_sym``, ``d_state / blocks`` must be even).
-    bidirectional : bool, default=False
-        Also scan every layer backwards over the real steps; as in the paper the two state
-        sequences are combined by one output matrix into ``d_model`` features, so the model is
-        no longer causal.
-    discretization : {"zoh", "bilinear"}, default="zoh"
-        Zero-order hold or bilinear discretisation of the continuous SSM.
-    dt_min : float, default=0.001
-        Smallest initial timescale ``Δ`` (drawn log-uniformly per state).
-    dt_max : float, default=0.1
-        Largest initial timescale ``Δ``.
-    dropout : float, default=0.0
-        Dropout probability after the activation; one mask per sequence and feature, shared by
-        all time steps.
-    ssm_lr : float, default=0.001
-        Learning rate of the SSM parameters ``Λ``, ``B`` and ``log Δ``, which are trained without
-        weight decay; all other parameters use the estimator's ``lr`` and ``weight_decay``.
-    norm : {"batch", "layer"}, default="batch"
-        Batch normalisation (statistics over batch and real time steps; population statistics
-        at prediction time) or layer normalisation.
-    prenorm : bool, default=True
-        Normalise each layer's input (True) or its residual output (False).
-    activation : {"half_glu1", "half_glu2", "full_glu", "gelu"}, default="half_glu1"
-        Nonlinearity after the SSM: GELU, or GELU followed by a gated linear unit.
-    C_init : str, default="trunc_standard_normal"
-        Initialisation of the output matrix: ``"trunc_standard_normal"`` or ``"lecun_normal"``
-        draw a complex ``C`` with variance ``1/P`` or ``1/(P·d_model)`` per part and use
-        ``C̃ = C V``; ``"complex_normal"`` draws ``C̃`` directly in the eigenbasis.
-    clip_eigenvalues : bool, default=False
-        Keep the real parts of the eigenvalues at most ``-1e-4`` (recommended for forecasting and
-        long autoregressive use).
-    conj_sym : bool, default=True
-        Keep one state of each complex-conjugate pair and output ``2 Re(C̃x)``, halving the cost.
-    bn_momentum : float, default=0.95
-        Decay of the batch-norm running statistics.
-    step_rescale : float, default=1.0
-        Multiplies every timescale ``Δ``; e.g. 2.0 to apply a model trained at one sampling rate
-        to data sampled at half that rate.
+    params : S5Params, optional
+        The hyperparameters; ``S5Params()`` when omitted.
     """
 
-    #: The paper mean-pools the features over the real steps before the decoder.
-    default_pooling = "mean"
-
-    def __init__(
-        self,
-        d_input: int,
-        *,
-        d_model: int = 64,
-        d_state: int = 64,
-        n_layers: int = 4,
-        blocks: int = 4,
-        bidirectional: bool = False,
-        discretization: str = "zoh",
-        dt_min: float = 0.001,
-        dt_max: float = 0.1,
-        dropout: float = 0.0,
-        ssm_lr: float = 0.001,
-        norm: str = "batch",
-        prenorm: bool = True,
-        activation: str = "half_glu1",
-        C_init: str = "trunc_standard_normal",
-        clip_eigenvalues: bool = False,
-        conj_sym: bool = True,
-        bn_momentum: float = 0.95,
-        step_rescale: float = 1.0,
-    ):
+    def __init__(self, d_input: int, params: S5Params | None = None):
         super().__init__()
-        if d_model < 1 or d_state < 1 or n_layers < 1:
+        params = S5Params() if params is None else params
+        if params.d_model < 1 or params.d_state < 1 or params.n_layers < 1:
             raise ValueError("d_model, d_state and n_layers must be positive integers.")
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), got {dropout}.")
-        if ssm_lr <= 0:
-            raise ValueError(f"ssm_lr must be positive, got {ssm_lr}.")
-        self.ssm_lr = float(ssm_lr)
+        if not 0.0 <= params.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {params.dropout}.")
+        if params.ssm_lr <= 0:
+            raise ValueError(f"ssm_lr must be positive, got {params.ssm_lr}.")
+        self.params = params
+        self.ssm_lr = float(params.ssm_lr)
         # Directions are summed into d_model features (see the module docstring), so the
         # contract's `bidirectional` attribute is deliberately not set.
-        self.causal = not bidirectional
-        self.encoder = nn.Linear(d_input, d_model)
+        self.causal = not params.bidirectional
+        self.encoder = nn.Linear(d_input, params.d_model)
         self.layers = nn.ModuleList(
             S5Layer(
-                d_model,
+                params.d_model,
                 S5SSM(
-                    d_model,
-                    d_state,
-                    blocks=blocks,
-                    conj_sym=conj_sym,
-                    bidirectional=bidirectional,
-                    discretization=discretization,
-                    dt_min=dt_min,
-                    dt_max=dt_max,
-                    C_init=C_init,
-                    clip_eigenvalues=clip_eigenvalues,
-                    step_rescale=step_rescale,
+                    params.d_model,
+                    params.d_state,
+                    blocks=params.blocks,
+                    conj_sym=params.conj_sym,
+                    bidirectional=params.bidirectional,
+                    discretization=params.discretization,
+                    dt_min=params.dt_min,
+                    dt_max=params.dt_max,
+                    C_init=params.C_init,
+                    clip_eigenvalues=params.clip_eigenvalues,
+                    step_rescale=params.step_rescale,
                 ),
-                norm=norm,
-                prenorm=prenorm,
-                activation=activation,
-                dropout=dropout,
-                bn_momentum=bn_momentum,
+                norm=params.norm,
+                prenorm=params.prenorm,
+                activation=params.activation,
+                dropout=params.dropout,
+                bn_momentum=params.bn_momentum,
             )
-            for _ in range(n_layers)
+            for _ in range(params.n_layers)
         )
-        self.d_output = d_model
+        self.d_output = params.d_model
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Run the stack: ``x`` (B, L, d_input), ``mask`` (B, L) -> (B, L, d_model)."""

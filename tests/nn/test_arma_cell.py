@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from seqestim.datasets.forecasting import make_arma_process, make_varma_process
-from seqestim.nn.arma_cell import ARMACell, restore_arma_parameters
+from seqestim.nn.arma_cell import ARMACell, ARMACellParams, restore_arma_parameters
 
 
 def classical_predictor(y, ar, ma, c):
@@ -45,7 +45,7 @@ def randomize(model, scale=0.3, seed=0):
 def test_linear_cell_is_the_classical_arma_predictor(p, q, k):
     # the restore formula must turn the cell's kernels into the ARMA predictor it computes,
     # including the residual form of the MA lags beyond p
-    model = randomize(ARMACell(k, p=p, q=q, use_bias=True).double())
+    model = randomize(ARMACell(k, ARMACellParams(p=p, q=q, use_bias=True)).double())
     x = torch.randn(1, 12, k, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     out = model(x)[0].detach().numpy()  # (L, k)
     ar, ma, c = model.arma_coefficients()
@@ -66,12 +66,12 @@ def test_restore_formula_matches_the_paper():
 
 def test_units_are_independent_heads_flattened_series_major():
     k, units = 2, 3
-    model = randomize(ARMACell(k, p=2, q=2, units=units, activation="tanh"))
+    model = randomize(ARMACell(k, ARMACellParams(p=2, q=2, units=units, activation="tanh")))
     x = torch.randn(2, 9, k)
     out = model(x)  # (B, L, k * units)
     assert out.shape == (2, 9, k * units)
     for j in range(units):
-        single = ARMACell(k, p=2, q=2, units=1, activation="tanh")
+        single = ARMACell(k, ARMACellParams(p=2, q=2, units=1, activation="tanh"))
         with torch.no_grad():
             layer, source = single.layers[0], model.layers[0]
             layer.ar_kernel.copy_(source.ar_kernel[:, j : j + 1])
@@ -81,7 +81,9 @@ def test_units_are_independent_heads_flattened_series_major():
 
 
 def test_step_matches_forward_and_output_width():
-    model = randomize(ARMACell(3, p=2, q=3, units=2, n_layers=2, activation="relu"), scale=0.2)
+    model = randomize(
+        ARMACell(3, ARMACellParams(p=2, q=3, units=2, n_layers=2, activation="relu")), scale=0.2
+    )
     assert model.d_output == 3 * 2 * 2
     x = torch.randn(4, 8, 3)
     full = model(x)
@@ -95,7 +97,7 @@ def test_step_matches_forward_and_output_width():
 
 def test_causal_no_leakage_of_the_current_target():
     # output t forecasts x_{t+1}: it may use x_t but nothing later
-    model = randomize(ARMACell(1, p=2, q=2))
+    model = randomize(ARMACell(1, ARMACellParams(p=2, q=2)))
     x = torch.randn(2, 10, 1)
     x_changed = x.clone()
     x_changed[:, 6:] += 5.0
@@ -104,7 +106,7 @@ def test_causal_no_leakage_of_the_current_target():
 
 
 def test_deep_arma_feeds_outputs_as_lags():
-    model = randomize(ARMACell(1, p=1, q=2, units=2, n_layers=2, activation="tanh"))
+    model = randomize(ARMACell(1, ARMACellParams(p=1, q=2, units=2, n_layers=2, activation="tanh")))
     x = torch.randn(3, 7, 1)
     first = model.layers[0](x)
     torch.testing.assert_close(model(x), model.layers[1](first))
@@ -112,7 +114,7 @@ def test_deep_arma_feeds_outputs_as_lags():
 
 
 def test_gradients_reach_every_parameter():
-    model = ARMACell(2, p=1, q=3, units=2, n_layers=2, activation="tanh")
+    model = ARMACell(2, ARMACellParams(p=1, q=3, units=2, n_layers=2, activation="tanh"))
     model(torch.randn(2, 6, 2)).square().sum().backward()
     for name, parameter in model.named_parameters():
         assert parameter.grad is not None and parameter.grad.abs().sum() > 0, name
@@ -120,13 +122,13 @@ def test_gradients_reach_every_parameter():
 
 def test_coefficients_only_for_linear_one_layer():
     with pytest.raises(ValueError, match="linear one-layer"):
-        ARMACell(1, activation="relu").arma_coefficients()
+        ARMACell(1, ARMACellParams(activation="relu")).arma_coefficients()
     with pytest.raises(ValueError, match="linear one-layer"):
-        ARMACell(1, n_layers=2).arma_coefficients()
+        ARMACell(1, ARMACellParams(n_layers=2)).arma_coefficients()
     with pytest.raises(ValueError, match="p must be"):
-        ARMACell(1, p=0)
+        ARMACell(1, ARMACellParams(p=0))
     with pytest.raises(ValueError, match="activation"):
-        ARMACell(1, activation="swish")
+        ARMACell(1, ARMACellParams(activation="swish"))
 
 
 def test_registered_backbone():
@@ -134,8 +136,9 @@ def test_registered_backbone():
 
     spec = get_spec("arma_cell")
     assert spec.cls is ARMACell and spec.causal and spec.supports_step
-    assert spec.estimator_prefix == "ARMACell"
-    assert set(spec.tasks) == {"regressor", "forecaster"}
+    assert spec.params is ARMACellParams and spec.inputs == ("float",)
+    model = spec.build(2, **spec.test_params[1])
+    assert model.params == ARMACellParams(**spec.test_params[1])
 
 
 # --------------------------------------------------------------------------- parameter recovery
@@ -148,7 +151,7 @@ def fit_linear_cell(y, p, q, window=20, max_iter=100):
     index = torch.arange(n - window)[:, None] + torch.arange(window)
     X, target = y[index], y[window:]
     torch.manual_seed(0)
-    model = ARMACell(k, p=p, q=q, use_bias=False).double()
+    model = ARMACell(k, ARMACellParams(p=p, q=q, use_bias=False)).double()
     optimizer = torch.optim.LBFGS(
         model.parameters(),
         lr=1.0,

@@ -1,4 +1,4 @@
-"""Paper invariants of CDIL-CNN and its baselines (seqestim/nn/cdil.py)."""
+"""Paper invariants of CDIL-CNN and its baselines (seqestim/nn/cdil.py, seqestim/nn/tcn.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import itertools
 import pytest
 import torch
 
-from seqestim.nn.cdil import CDIL, DIL, TCN, circular_dilated_conv, coverage_depth
+from seqestim.nn.cdil import CDIL, DIL, DilatedConvParams, circular_dilated_conv, coverage_depth
+from seqestim.nn.tcn import TCN, TCNParams
 from seqestim.registry import get_spec
 
 torch.set_default_dtype(torch.float32)
@@ -42,27 +43,27 @@ def _circular_distance(L):
 @pytest.mark.parametrize(("L", "kernel_size"), [(16, 3), (37, 3), (33, 5)])
 def test_automatic_depth_covers_every_position(L, kernel_size):
     torch.manual_seed(0)
-    model = CDIL(2, d_model=8, kernel_size=kernel_size)
+    model = CDIL(2, DilatedConvParams(d_model=8, kernel_size=kernel_size))
     dep = _dependency(model, L)
     assert dep.all(), f"{(~dep).sum()} (output, input) pairs are not connected"
     # and one block fewer does not: the automatic depth is the smallest that covers
     m = coverage_depth(L, kernel_size, "circular")
     if m > 1:
         torch.manual_seed(0)
-        shallow = CDIL(2, d_model=8, kernel_size=kernel_size, n_layers=m - 1)
+        shallow = CDIL(2, DilatedConvParams(d_model=8, kernel_size=kernel_size, n_layers=m - 1))
         assert not _dependency(shallow, L).all()
 
 
 def test_dil_automatic_depth_covers_every_position():
     torch.manual_seed(0)
-    assert _dependency(DIL(2, d_model=8), 21).all()
+    assert _dependency(DIL(2, DilatedConvParams(d_model=8)), 21).all()
 
 
 @pytest.mark.parametrize(("n_layers", "kernel_size"), [(1, 3), (2, 3), (3, 3), (2, 5)])
 def test_cdil_receptive_field_is_exactly_the_circular_window(n_layers, kernel_size):
     L = 40
     torch.manual_seed(1)
-    model = CDIL(2, d_model=8, n_layers=n_layers, kernel_size=kernel_size)
+    model = CDIL(2, DilatedConvParams(d_model=8, n_layers=n_layers, kernel_size=kernel_size))
     reach = (kernel_size - 1) // 2 * (2**n_layers - 1)
     expected = _circular_distance(L) <= reach
     assert torch.equal(_dependency(model, L), expected)
@@ -72,7 +73,7 @@ def test_cdil_receptive_field_is_exactly_the_circular_window(n_layers, kernel_si
 def test_dil_receptive_field_is_the_window_cut_at_the_ends(n_layers):
     L = 30
     torch.manual_seed(2)
-    model = DIL(2, d_model=8, n_layers=n_layers)
+    model = DIL(2, DilatedConvParams(d_model=8, n_layers=n_layers))
     t = torch.arange(L)
     expected = (t.view(-1, 1) - t.view(1, -1)).abs() <= 2**n_layers - 1  # no wrap-around
     assert torch.equal(_dependency(model, L), expected)
@@ -82,7 +83,7 @@ def test_dil_receptive_field_is_the_window_cut_at_the_ends(n_layers):
 def test_tcn_receptive_field_is_the_causal_window(n_layers, kernel_size):
     L = 40
     torch.manual_seed(3)
-    model = TCN(2, d_model=8, n_layers=n_layers, kernel_size=kernel_size)
+    model = TCN(2, TCNParams(d_model=8, n_layers=n_layers, kernel_size=kernel_size))
     t = torch.arange(L)
     lag = t.view(-1, 1) - t.view(1, -1)  # output t minus input s
     expected = (lag >= 0) & (lag <= 2 * (kernel_size - 1) * (2**n_layers - 1))
@@ -136,7 +137,7 @@ def test_circular_conv_matches_the_definition_for_any_dilation():
 @pytest.mark.parametrize("n_layers", [None, 2])
 def test_cdil_is_equivariant_to_circular_shifts(n_layers):
     torch.manual_seed(0)
-    model = CDIL(3, d_model=8, n_layers=n_layers).eval()
+    model = CDIL(3, DilatedConvParams(d_model=8, n_layers=n_layers)).eval()
     x = torch.randn(2, 24, 3)
     h = model(x)
     for shift in (1, 5, 23):
@@ -145,7 +146,7 @@ def test_cdil_is_equivariant_to_circular_shifts(n_layers):
 
 def test_cdil_shift_equivariance_holds_within_each_ragged_sequence():
     torch.manual_seed(0)
-    model = CDIL(2, d_model=8).eval()
+    model = CDIL(2, DilatedConvParams(d_model=8)).eval()
     n, L = 13, 20
     x = torch.randn(1, L, 2)
     mask = torch.arange(L).view(1, -1) < n
@@ -157,7 +158,7 @@ def test_cdil_shift_equivariance_holds_within_each_ragged_sequence():
 
 def test_tcn_is_causal():
     torch.manual_seed(0)
-    model = TCN(2, d_model=8, n_layers=3).eval()
+    model = TCN(2, TCNParams(d_model=8, n_layers=3)).eval()
     x = torch.randn(2, 30, 2)
     h = model(x)
     for t in (0, 11, 28):
@@ -170,7 +171,7 @@ def test_tcn_is_causal():
 
 def test_cdil_is_not_causal():  # guards the causality test above from passing vacuously
     torch.manual_seed(0)
-    model = CDIL(2, d_model=8).eval()
+    model = CDIL(2, DilatedConvParams(d_model=8)).eval()
     x = torch.randn(1, 16, 2)
     future = x.clone()
     future[:, 10:] += 1.0
@@ -190,7 +191,7 @@ def test_cdil_is_not_causal():  # guards the causality test above from passing v
 )
 def test_padding_never_reaches_real_steps(cls, params):
     torch.manual_seed(0)
-    model = cls(3, d_model=8, **params).eval()
+    model = cls(3, get_spec(cls).params(d_model=8, **params)).eval()
     L = 33
     lengths = torch.tensor([33, 20, 9, 2, 1])
     x = torch.randn(len(lengths), L, 3)
@@ -210,10 +211,11 @@ def test_padding_never_reaches_real_steps(cls, params):
 @pytest.mark.parametrize(
     "model",
     [
-        lambda: CDIL(3, d_model=6, n_layers=3),
-        lambda: CDIL(3, d_model=6, max_len=20),  # automatic: all 4 built blocks used at L=20
-        lambda: DIL(3, d_model=6, max_len=20),
-        lambda: TCN(3, d_model=6, max_len=20),
+        lambda: CDIL(3, DilatedConvParams(d_model=6, n_layers=3)),
+        # automatic depth: all 4 built blocks are used at L=20
+        lambda: CDIL(3, DilatedConvParams(d_model=6, max_len=20)),
+        lambda: DIL(3, DilatedConvParams(d_model=6, max_len=20)),
+        lambda: TCN(3, TCNParams(d_model=6, max_len=20)),
     ],
 )
 def test_gradients_reach_every_parameter(model):
@@ -229,7 +231,7 @@ def test_gradients_reach_every_parameter(model):
 
 def test_automatic_depth_is_capped_by_the_depth_seen_in_training():
     torch.manual_seed(0)
-    model = CDIL(2, d_model=6, max_len=256)
+    model = CDIL(2, DilatedConvParams(d_model=6, max_len=256))
     keys = set(model.state_dict())
     assert len(model.blocks) == coverage_depth(256, 3, "circular") == 8
     model.train()
@@ -252,8 +254,8 @@ def test_automatic_depth_is_capped_by_the_depth_seen_in_training():
 def test_depth_differs_per_sequence_in_one_batch():
     # a short row stops early: its features equal those of a shallower network
     torch.manual_seed(0)
-    auto = CDIL(2, d_model=6, max_len=64).eval()
-    fixed = CDIL(2, d_model=6, n_layers=2).eval()
+    auto = CDIL(2, DilatedConvParams(d_model=6, max_len=64)).eval()
+    fixed = CDIL(2, DilatedConvParams(d_model=6, n_layers=2)).eval()
     fixed.blocks.load_state_dict(auto.blocks[:2].state_dict())
     x = torch.randn(2, 40, 2)
     mask = torch.ones(2, 40, dtype=torch.bool)
@@ -263,26 +265,26 @@ def test_depth_differs_per_sequence_in_one_batch():
 
 def test_weight_norm_starts_at_the_default_conv_weight():
     torch.manual_seed(0)
-    conv = CDIL(3, d_model=5, n_layers=1).blocks[0].conv
+    conv = CDIL(3, DilatedConvParams(d_model=5, n_layers=1)).blocks[0].conv
     torch.testing.assert_close(conv.weight(), conv.weight_v)
     with torch.no_grad():
         conv.weight_g.mul_(2.0)
     torch.testing.assert_close(conv.weight(), 2.0 * conv.weight_v)
 
 
-def test_registry_and_pooling_conventions():
-    assert CDIL.default_pooling == DIL.default_pooling == "mean"
-    assert TCN.default_pooling == "last"
-    assert get_spec("cdil").tasks == ("classifier", "regressor", "forecaster")
-    assert get_spec("tcn").tasks == ("classifier", "regressor", "forecaster")
-    assert get_spec("dil").tasks == ("classifier", "regressor")
-    assert get_spec("tcn").causal and not get_spec("cdil").causal
-    assert get_spec("cdil").estimator_prefix == "CDIL"
+def test_registry_conventions():
+    # the estimators declare their pooling; the backbones no longer carry a default
+    for cls in (CDIL, DIL, TCN):
+        assert not hasattr(cls, "default_pooling")
+    assert get_spec("cdil").params is get_spec("dil").params is DilatedConvParams
+    assert get_spec("tcn").params is TCNParams
+    assert get_spec("tcn").causal and not get_spec("cdil").causal and not get_spec("dil").causal
+    assert get_spec("tcn").paper.startswith("Bai, Kolter & Koltun (2018)")
     for name in ("cdil", "dil", "tcn"):
         spec = get_spec(name)
         for params in spec.test_params:
-            out = spec.cls(3, **params)(torch.randn(2, 7, 3))
-            assert out.shape == (2, 7, spec.cls(3, **params).d_output)
+            out = spec.build(3, **params)(torch.randn(2, 7, 3))
+            assert out.shape == (2, 7, spec.build(3, **params).d_output)
 
 
 @pytest.mark.parametrize(
@@ -291,12 +293,12 @@ def test_registry_and_pooling_conventions():
 )
 def test_invalid_hyperparameters_raise(bad):
     with pytest.raises(ValueError):
-        CDIL(2, **bad)
+        CDIL(2, DilatedConvParams(**bad))
 
 
 def test_dropout_is_active_only_in_training():
     torch.manual_seed(0)
-    model = CDIL(2, d_model=8, dropout=0.5)
+    model = CDIL(2, DilatedConvParams(d_model=8, dropout=0.5))
     x = torch.randn(2, 16, 2)
     model.train()
     assert not torch.allclose(model(x), model(x))
@@ -320,7 +322,7 @@ def test_cdil_learns_xor_where_the_marked_steps_are_far_apart():
     X, y = make_xor_sequences(n + 1000, 64, random_state=0)
     X = torch.as_tensor(X).transpose(1, 2)  # (n, L, 2)
     y = torch.as_tensor(y)
-    model = CDIL(2, d_model=32)
+    model = CDIL(2, DilatedConvParams(d_model=32))
     head = torch.nn.Linear(32, 2)
     opt = torch.optim.Adam(list(model.parameters()) + list(head.parameters()), lr=1e-3)
     for _ in range(25):

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from seqestim.datasets.moving_squares import make_moving_squares
-from seqestim.nn.conv_arma import ConvARMA, ConvARMANet, SpatialDiffs
+from seqestim.nn.conv_arma import ConvARMA, ConvARMANet, ConvARMAParams, SpatialDiffs
 
 
 def randomize(model, scale=0.3, seed=0):
@@ -41,13 +41,15 @@ def paper_form(layer, x):
 
 @pytest.mark.parametrize(("p", "q"), [(1, 1), (2, 3), (3, 0)])
 def test_folded_convolutions_equal_the_paper_recurrence(p, q):
-    model = randomize(ConvARMA(2, p=p, q=q, units=3, kernel_size=3, activation="tanh"))
+    model = randomize(
+        ConvARMA(2, ConvARMAParams(p=p, q=q, units=3, kernel_size=3, activation="tanh"))
+    )
     x = torch.randn(2, 5, 2, 6, 7)
     torch.testing.assert_close(model(x), paper_form(model.layers[0], x), rtol=1e-5, atol=1e-5)
 
 
 def test_shapes_causality_and_stacking():
-    model = randomize(ConvARMA(1, p=2, q=2, units=4, n_layers=2), scale=0.2)
+    model = randomize(ConvARMA(1, ConvARMAParams(p=2, q=2, units=4, n_layers=2)), scale=0.2)
     x = torch.randn(3, 6, 1, 8, 8)
     out = model(x)
     assert out.shape == (3, 6, 4, 8, 8)
@@ -57,7 +59,7 @@ def test_shapes_causality_and_stacking():
     with pytest.raises(ValueError, match="channels, H, W"):
         model(torch.randn(3, 6, 8))
     with pytest.raises(ValueError, match="odd"):
-        ConvARMA(1, kernel_size=2)
+        ConvARMA(1, ConvARMAParams(kernel_size=2))
 
 
 def test_spatial_diffs():
@@ -78,7 +80,7 @@ def test_net_learns_moving_squares():
     torch.manual_seed(0)
     videos = make_moving_squares(16, 8, image_size=12, square_size=3, max_speed=1, random_state=0)
     videos = torch.from_numpy(videos)
-    net = ConvARMANet(1, p=2, q=1, units=8, kernel_size=5)
+    net = ConvARMANet(1, ConvARMAParams(p=2, q=1, units=8, kernel_size=5))
     inputs, targets = videos[:, :-1], videos[:, 1:]
     optimizer = torch.optim.Adam(net.parameters(), lr=2e-2)
     for _ in range(80):
@@ -107,3 +109,19 @@ def test_make_moving_squares():
     assert (np.abs(np.diff(rows, axis=1)) + np.abs(np.diff(cols, axis=1)) > 0).all()
     with pytest.raises(ValueError):
         make_moving_squares(2, 3, image_size=4, square_size=4)
+
+
+def test_registered_frame_backbone():
+    from seqestim.registry import get_spec
+
+    spec = get_spec("conv_arma")
+    assert spec.cls is ConvARMANet and spec.params is ConvARMAParams
+    assert spec.inputs == ("frames",) and spec.causal and not spec.supports_step
+    net = spec.build(2, units=3, spatial_diffs=1)
+    assert net.params == ConvARMAParams(units=3, spatial_diffs=1)
+    assert net.arma.layers[0].channels == 2 * 5  # the frame and its 4 differences
+    out = net(torch.rand(2, 4, 2, 6, 6))
+    assert out.shape == (2, 4, net.d_output, 6, 6) and net.d_output == 2
+    assert ((out >= 0) & (out <= 1)).all()  # the default head is a sigmoid
+    with pytest.raises(ValueError, match="output_activation"):
+        ConvARMANet(1, ConvARMAParams(output_activation="tanh"))

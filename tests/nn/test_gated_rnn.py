@@ -2,7 +2,7 @@
 
 import torch
 
-from seqestim.nn.gated_rnn import GRU, LSTM, RNN
+from seqestim.nn.gated_rnn import GRU, LSTM, RNN, RecurrentParams
 
 
 def _weights(cell):
@@ -15,7 +15,7 @@ def _weights(cell):
 
 def test_tanh_rnn_matches_eq_2():
     torch.manual_seed(0)
-    model = RNN(3, d_model=4).double()
+    model = RNN(3, RecurrentParams(d_model=4)).double()
     cell = model.layers[0][0].cell
     _, W, b, U = _weights(cell)
     x = torch.randn(2, 5, 3, dtype=torch.float64)
@@ -27,7 +27,7 @@ def test_tanh_rnn_matches_eq_2():
 
 def test_gru_matches_eqs_8_to_12_and_differs_from_torch():
     torch.manual_seed(0)
-    model = GRU(3, d_model=4).double()
+    model = GRU(3, RecurrentParams(d_model=4)).double()
     cell = model.layers[0][0].cell
     H, W, b, U = _weights(cell)
     x = torch.randn(2, 6, 3, dtype=torch.float64)
@@ -53,7 +53,7 @@ def test_gru_matches_eqs_8_to_12_and_differs_from_torch():
 
 def test_lstm_has_diagonal_peepholes_eqs_3_to_7():
     torch.manual_seed(0)
-    model = LSTM(3, d_model=4).double()
+    model = LSTM(3, RecurrentParams(d_model=4)).double()
     cell = model.layers[0][0].cell
     with torch.no_grad():
         cell.peephole.normal_()  # non-zero peepholes so they matter
@@ -73,14 +73,14 @@ def test_lstm_has_diagonal_peepholes_eqs_3_to_7():
 
 
 def test_forget_bias_starts_at_one():
-    cell = LSTM(2, d_model=5).layers[0][0].cell
+    cell = LSTM(2, RecurrentParams(d_model=5)).layers[0][0].cell
     torch.testing.assert_close(cell.input_proj.bias[5:10], torch.ones(5))
     assert cell.input_proj.bias[:5].abs().sum() == 0
 
 
 def test_bidirectional_backward_half_reads_reversed_real_steps():
     torch.manual_seed(0)
-    model = GRU(2, d_model=3, bidirectional=True).double()
+    model = GRU(2, RecurrentParams(d_model=3, bidirectional=True)).double()
     x = torch.randn(1, 7, 2, dtype=torch.float64)
     out = model(x)
     backward_only = model.layers[0][1](x.flip(1), None).flip(1)

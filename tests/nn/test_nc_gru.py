@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from seqestim.nn._contract import lengths_to_mask
-from seqestim.nn.nc_gru import NCGRU, ScaledCayleyOrthogonal, mod_relu
+from seqestim.nn.nc_gru import NCGRU, NCGRUParams, ScaledCayleyOrthogonal, mod_relu
 from seqestim.registry import get_spec
 
 
@@ -137,11 +137,13 @@ def test_gradients_and_mask_invariance(update, orthogonal_reset):
     torch.manual_seed(0)
     model = NCGRU(
         3,
-        d_model=6,
-        n_layers=2,
-        bidirectional=True,
-        orthogonal_reset=orthogonal_reset,
-        orthogonal_update=update,
+        NCGRUParams(
+            d_model=6,
+            n_layers=2,
+            bidirectional=True,
+            orthogonal_reset=orthogonal_reset,
+            orthogonal_update=update,
+        ),
     )
     x = torch.randn(3, 7, 3)
     lengths = torch.tensor([7, 4, 2])
@@ -160,7 +162,7 @@ def test_gradients_and_mask_invariance(update, orthogonal_reset):
 
 def test_padded_steps_keep_the_state():
     torch.manual_seed(0)
-    model = NCGRU(2, d_model=4)
+    model = NCGRU(2, NCGRUParams(d_model=4))
     x = torch.randn(1, 6, 2)
     mask = torch.tensor([[True, True, True, False, False, False]])
     out = model(x, mask)
@@ -172,7 +174,7 @@ def test_padded_steps_keep_the_state():
 def test_training_loop_keeps_candidate_matrix_orthogonal(update):
     """A plain optimizer.step() loop on the whole network needs no extra calls."""
     torch.manual_seed(0)
-    model = NCGRU(2, d_model=8, orthogonal_update=update, orthogonal_reset=True)
+    model = NCGRU(2, NCGRUParams(d_model=8, orthogonal_update=update, orthogonal_reset=True))
     head = torch.nn.Linear(8, 1)
     optimizer = torch.optim.Adam([*model.parameters(), *head.parameters()], lr=1e-3)
     x = torch.randn(16, 10, 2)
@@ -195,7 +197,7 @@ def test_training_loop_keeps_candidate_matrix_orthogonal(update):
 
 def test_step_matches_forward():
     torch.manual_seed(0)
-    model = NCGRU(3, d_model=5, n_layers=2, orthogonal_update="neumann").eval()
+    model = NCGRU(3, NCGRUParams(d_model=5, n_layers=2, orthogonal_update="neumann")).eval()
     x = torch.randn(2, 6, 3)
     full = model(x)
     state = model.init_state(2)
@@ -207,13 +209,13 @@ def test_step_matches_forward():
 @pytest.mark.parametrize("update", ["exact", "neumann"])
 def test_persistence(update):
     torch.manual_seed(0)
-    model = NCGRU(2, d_model=5, orthogonal_update=update)
+    model = NCGRU(2, NCGRUParams(d_model=5, orthogonal_update=update))
     with torch.no_grad():
         for p in model.parameters():
             p.add_(0.01 * torch.randn_like(p))
     x = torch.randn(2, 5, 2)
     expected = model(x)
-    fresh = NCGRU(2, d_model=5, orthogonal_update=update)
+    fresh = NCGRU(2, NCGRUParams(d_model=5, orthogonal_update=update))
     fresh.load_state_dict(model.state_dict())
     torch.testing.assert_close(fresh(x), expected)
     torch.testing.assert_close(pickle.loads(pickle.dumps(model))(x), expected)
@@ -221,10 +223,13 @@ def test_persistence(update):
 
 def test_validation_and_registry():
     with pytest.raises(ValueError, match="n_neg_ones"):
-        NCGRU(2, d_model=4, n_neg_ones=5)
+        NCGRU(2, NCGRUParams(d_model=4, n_neg_ones=5))
     with pytest.raises(ValueError, match="orthogonal_update"):
-        NCGRU(2, orthogonal_update="cayley")
+        NCGRU(2, NCGRUParams(orthogonal_update="cayley"))
     spec = get_spec("nc_gru")
-    assert spec.cls is NCGRU and spec.estimator_prefix == "NCGRU"
-    assert set(spec.tasks) == {"classifier", "regressor", "forecaster"}
-    assert int((NCGRU(2, d_model=10).layers[0][0].cell.candidate_orthogonal.d < 0).sum()) == 5
+    assert spec.cls is NCGRU and spec.params is NCGRUParams
+    assert spec.causal and spec.supports_step
+    assert (
+        int((NCGRU(2, NCGRUParams(d_model=10)).layers[0][0].cell.candidate_orthogonal.d < 0).sum())
+        == 5
+    )

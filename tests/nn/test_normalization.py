@@ -17,7 +17,7 @@ from seqestim.nn._normalization import (
     RecurrentBatchNorm,
     make_norm,
 )
-from seqestim.nn.gated_rnn import GRU, LSTM, RNN
+from seqestim.nn.gated_rnn import GRU, LSTM, RNN, RecurrentParams
 
 NORMS = ["layer", "batch", "batch_layer", "assorted_time"]
 BATCH_NORMS = ["batch", "batch_layer"]
@@ -59,8 +59,11 @@ def test_atn_adds_no_parameters():
     assert [p.shape for p in atn.parameters()] == [p.shape for p in ln.parameters()]
     assert not list(atn.buffers())
     for cls in (RNN, GRU, LSTM):
-        n_ln = sum(p.numel() for p in cls(3, d_model=5, normalization="layer").parameters())
-        m = cls(3, d_model=5, normalization="assorted_time", atn_window=30)
+        n_ln = sum(
+            p.numel()
+            for p in cls(3, RecurrentParams(d_model=5, normalization="layer")).parameters()
+        )
+        m = cls(3, RecurrentParams(d_model=5, normalization="assorted_time", atn_window=30))
         assert sum(p.numel() for p in m.parameters()) == n_ln
 
 
@@ -232,9 +235,9 @@ def test_make_norm_rejects_unknown():
     with pytest.raises(ValueError, match="normalization"):
         make_norm("group", 4)
     with pytest.raises(ValueError, match="normalization"):
-        GRU(3, normalization="group")
+        GRU(3, RecurrentParams(normalization="group"))
     with pytest.raises(ValueError, match="atn_window"):
-        LSTM(3, normalization="assorted_time", atn_window=0)
+        LSTM(3, RecurrentParams(normalization="assorted_time", atn_window=0))
 
 
 # ---------------------------------------------------------------- inside the backbones
@@ -244,7 +247,7 @@ BACKBONES = [RNN, GRU, LSTM]
 def _make(cls, norm, **kw):
     torch.manual_seed(0)
     options = {"d_model": 5, "normalization": norm, "atn_window": 3, "bln_batch_size": 4}
-    return cls(2, **options, **kw)
+    return cls(2, RecurrentParams(**options, **kw))
 
 
 @pytest.mark.parametrize("cls", BACKBONES)
@@ -343,7 +346,9 @@ def test_backbone_persistence(cls, norm):
 
 def test_atn_window_one_backbone_equals_layer_norm_backbone():
     ln = _make(LSTM, "layer", n_layers=2)
-    atn = LSTM(2, d_model=5, n_layers=2, normalization="assorted_time", atn_window=1)
+    atn = LSTM(
+        2, RecurrentParams(d_model=5, n_layers=2, normalization="assorted_time", atn_window=1)
+    )
     atn.load_state_dict(ln.state_dict())
     x = torch.randn(3, 9, 2)
     torch.testing.assert_close(atn(x), ln(x), atol=0, rtol=0)  # bit for bit

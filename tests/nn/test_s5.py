@@ -9,6 +9,7 @@ from seqestim.nn._contract import lengths_to_mask
 from seqestim.nn.s5 import (
     S5,
     S5SSM,
+    S5Params,
     block_hippo_init,
     discretize_bilinear,
     discretize_zoh,
@@ -245,7 +246,7 @@ def test_conj_sym_init_equals_full_eigendecomposition_with_real_B_C():
 def _model(**kw):
     params = {"d_model": 8, "d_state": 8, "n_layers": 2, "blocks": 2}
     params.update(kw)
-    return S5(3, **params)
+    return S5(3, S5Params(**params))
 
 
 def _warm_up_batch_norm(model, L=12):
@@ -376,17 +377,21 @@ def test_gradients_reach_every_parameter(kw):
 
 def test_registry_entry_and_signature():
     spec = get_spec("s5")
-    assert spec.cls is S5 and spec.estimator_prefix == "S5" and spec.supports_step
+    assert spec.cls is S5 and spec.params is S5Params and spec.supports_step
     assert spec.causal and len(spec.test_params) >= 2
     for params in spec.test_params:
-        model = S5(2, **params)
+        model = S5(2, S5Params(**params))
         assert model(torch.randn(2, 5, 2)).shape == (2, 5, model.d_output)
+        assert model.params == S5Params(**params)
+    import dataclasses
     import inspect
 
-    doc = S5.__doc__
-    for name, param in list(inspect.signature(S5).parameters.items())[1:]:
-        assert param.kind is param.KEYWORD_ONLY and param.default is not param.empty
-        assert f"\n    {name} : " in doc, name
+    assert list(inspect.signature(S5).parameters) == ["d_input", "params"]
+    doc = S5Params.__doc__
+    for field in dataclasses.fields(S5Params):
+        assert field.default is not dataclasses.MISSING, field.name
+        assert f"\n{field.name} : " in doc, field.name
+    assert "\n    params : S5Params" in S5.__doc__
 
 
 def test_float32_long_sequence_is_finite():
