@@ -1,7 +1,7 @@
 """seqestim: sequence models from research papers behind one scikit-learn interface.
 
-The estimators are imported on first use (PEP 562), so that ``import seqestim.nn`` stays free
-of sklearn, skorch and pandas (DESIGN.md §1).
+Everything public is imported on first use (PEP 562): ``import seqestim`` is cheap, and
+``import seqestim.nn`` stays free of sklearn, skorch and pandas (ARCHITECTURE.md, "Layers").
 """
 
 from __future__ import annotations
@@ -9,12 +9,15 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from seqestim.registry import get_spec, list_models, make_estimator
+from seqestim._version import __version__
 
-__version__ = "0.1.0.dev0"
-
-# public name -> module that defines it
+# public name -> module that defines it (the named estimators come from seqestim.estimators)
 _LAZY = {
+    "get_spec": "seqestim.registry",
+    "list_models": "seqestim.registry",
+    "list_tasks": "seqestim.estimators",
+    "make_estimator": "seqestim.estimators",
+    "named_estimators": "seqestim.estimators",
     "load": "seqestim.persistence",
     "ARIMAForecaster": "seqestim.baselines",
     "AutoARIMAForecaster": "seqestim.baselines",
@@ -25,15 +28,16 @@ _LAZY = {
 
 
 def _estimator_names() -> list[str]:
-    return list(importlib.import_module("seqestim.estimators").__all__)
+    estimators = importlib.import_module("seqestim.estimators")
+    return [cls.__name__ for cls in estimators.named_estimators()]
 
 
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
-    if not name.startswith("_"):
+    if not name.startswith("_") and name[:1].isupper():
         estimators = importlib.import_module("seqestim.estimators")
-        if name in estimators.__all__:
+        if name in _estimator_names():
             return getattr(estimators, name)
     raise AttributeError(f"module 'seqestim' has no attribute {name!r}")
 
@@ -51,16 +55,21 @@ if TYPE_CHECKING:  # for IDEs and type checkers
         VARMAForecaster,
     )
     from seqestim.estimators import *  # noqa: F403
+    from seqestim.estimators import list_tasks, make_estimator, named_estimators
     from seqestim.persistence import load
+    from seqestim.registry import get_spec, list_models
 
-__all__ = [  # the neural estimators are exported too, lazily (see __dir__)
+__all__ = [  # the named estimators are exported too, lazily (see __dir__)
     "ARIMAForecaster",
     "AutoARIMAForecaster",
     "NaiveForecaster",
     "SARIMAXForecaster",
     "VARMAForecaster",
+    "__version__",
     "get_spec",
     "list_models",
+    "list_tasks",
     "load",
     "make_estimator",
+    "named_estimators",
 ]

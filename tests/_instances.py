@@ -13,6 +13,6 @@ def named_estimator_classes(task=None):
 
 
 def small_instance(cls, params_index=0, **overrides):
-    spec = get_spec(cls._model_name)
+    spec = get_spec(cls._backbone)
     params = {**spec.test_params[params_index], **TEST_TRAINING, **overrides}
     return cls(**params)

@@ -1,4 +1,4 @@
-"""``seqestim compare``: called in-process with tiny settings."""
+"""``seqestim compare`` called in-process with tiny settings, and the target wrappers it uses."""
 
 import argparse
 
@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqestim import _cli_compare
 from seqestim.baselines import ARIMAForecaster, NaiveForecaster
+from seqestim.cli import compare as _cli_compare
+from seqestim.compose import Differenced, LogTransformed
 
 
 def _parse(argv):
@@ -40,13 +41,13 @@ def test_log_and_difference_wrappers_invert_exactly():
     t = np.arange(60.0)
     y = pd.Series(np.exp(0.01 * t + np.sin(2 * np.pi * t / 12)))
     # seasonal naive on log(y) differenced twice reproduces a log-linear seasonal series exactly
-    inner = _cli_compare.Differenced(NaiveForecaster(strategy="seasonal_last", sp=12), lags=(1,))
-    wrapped = _cli_compare.LogTransformed(inner).fit(y[:48])
+    inner = Differenced(NaiveForecaster(strategy="seasonal_last", sp=12), lags=(1,))
+    wrapped = LogTransformed(inner).fit(y[:48])
     np.testing.assert_allclose(wrapped.predict(fh=12).to_numpy(), y[48:].to_numpy(), rtol=1e-9)
     np.testing.assert_allclose(wrapped.predict(fh=[3, 1]).to_numpy(), y[[50, 48]].to_numpy())
     with pytest.raises(ValueError, match="positive"):
-        _cli_compare.LogTransformed(ARIMAForecaster()).fit(y - 5.0)
+        LogTransformed(ARIMAForecaster()).fit(y - 5.0)
     # two lags: (1 - B)(1 - B^12) of a series that is linear plus a seasonal pattern is zero
     z = 0.5 * t + np.tile(np.arange(12.0), 5)
-    mean_zero = _cli_compare.Differenced(NaiveForecaster(strategy="mean"), lags=(1, 12))
+    mean_zero = Differenced(NaiveForecaster(strategy="mean"), lags=(1, 12))
     np.testing.assert_allclose(mean_zero.fit(z[:48]).predict(fh=12), z[48:], atol=1e-9)

@@ -1,4 +1,4 @@
-"""Layering: seqestim.nn must import without the sklearn layer (DESIGN.md §1)."""
+"""Layering: seqestim.nn must import without the sklearn layer (ARCHITECTURE.md, "Layers")."""
 
 import subprocess
 import sys

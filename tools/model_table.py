@@ -1,4 +1,4 @@
-"""Print the Markdown model table (registry name, estimators, paper) generated from the registry.
+"""Print the model table (registry name, estimators, paper), built from what is registered.
 
 Usage::
 
@@ -17,7 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a source checkout
 
-from seqestim.registry import estimator_class_name, get_spec, list_models
+from seqestim.estimators import named_estimators
+from seqestim.registry import get_spec, list_models
 
 __all__ = ["markdown_table", "model_rows", "rst_table"]
 
@@ -27,11 +28,12 @@ def model_rows() -> list[dict]:
     rows = []
     for name in list_models():
         spec = get_spec(name)
+        estimators = named_estimators(model=name)
         rows.append(
             {
                 "name": name,
-                "estimators": [estimator_class_name(name, task) for task in spec.tasks],
-                "tasks": list(spec.tasks),
+                "estimators": [cls.__name__ for cls in estimators],
+                "tasks": sorted({cls._task for cls in estimators}),
                 "paper": spec.paper,
                 "url": spec.url,
                 "description": spec.description,

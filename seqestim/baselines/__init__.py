@@ -1,7 +1,7 @@
 """Classical forecasting baselines with the seqestim forecaster interface.
 
 statsmodels ARIMA/SARIMAX/VARMA models (with an information-criterion order search) and naive
-forecasters. They share :class:`seqestim._series.BaseForecaster` with the neural forecasters, so
+forecasters. They share :class:`seqestim.estimators.BaseForecaster` with the neural forecasters, so
 one cross-validation (:func:`seqestim.model_selection.compare_forecasters`) compares them all.
 """
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from seqestim._series import BaseForecaster
+from seqestim.estimators._series import BaseForecaster
 
 __all__ = ["NaiveForecaster"]
 

@@ -3,7 +3,7 @@
 The models are fitted by exact maximum likelihood through statsmodels' state-space
 implementation (``statsmodels.tsa.arima.model.ARIMA``, ``statsmodels.tsa.statespace.SARIMAX``
 and ``VARMAX``). The series is passed to statsmodels as a plain array; the index of ``y`` is
-handled by :class:`seqestim._series.BaseForecaster`, so pandas inputs get their future index
+handled by :class:`seqestim.estimators.BaseForecaster`, so pandas inputs get their future index
 back regardless of whether statsmodels understands their frequency.
 
 :class:`AutoARIMAForecaster` chooses the order the way ``forecast::auto.arima`` /
@@ -22,7 +22,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from seqestim._series import BaseForecaster
+from seqestim.estimators._series import BaseForecaster
 
 __all__ = ["ARIMAForecaster", "AutoARIMAForecaster", "SARIMAXForecaster", "VARMAForecaster"]
 
@@ -124,7 +124,7 @@ class ARIMAForecaster(_StatsmodelsUnivariate):
     aic_, bic_ : float
         Information criteria of the fit.
     n_series_, n_exog_, n_train_, cutoff_
-        See :class:`seqestim._series.BaseForecaster`.
+        See :class:`seqestim.estimators.BaseForecaster`.
 
     Examples
     --------
@@ -213,7 +213,7 @@ class SARIMAXForecaster(_StatsmodelsUnivariate):
     aic_, bic_ : float
         Information criteria.
     n_series_, n_exog_, n_train_, cutoff_
-        See :class:`seqestim._series.BaseForecaster`.
+        See :class:`seqestim.estimators.BaseForecaster`.
     """
 
     def __init__(
@@ -361,7 +361,7 @@ class AutoARIMAForecaster(_StatsmodelsUnivariate):
     params_, ar_coefficients_, ma_coefficients_, aic_, bic_
         As in :class:`ARIMAForecaster`, for the chosen model.
     n_series_, n_exog_, n_train_, cutoff_
-        See :class:`seqestim._series.BaseForecaster`.
+        See :class:`seqestim.estimators.BaseForecaster`.
     """
 
     def __init__(
@@ -576,7 +576,7 @@ class VARMAForecaster(BaseForecaster):
     ma_coefficients_ : ndarray of shape (q, k, k)
         ``M_j``.
     n_series_, n_exog_, n_train_, cutoff_
-        See :class:`seqestim._series.BaseForecaster`.
+        See :class:`seqestim.estimators.BaseForecaster`.
     """
 
     _y_kind = "multivariate"

@@ -12,12 +12,10 @@ command prints.
 
 Transformations: airline and lynx are modelled on the log scale by **every** model (their
 variance grows with the level); forecasts are mapped back with ``exp`` and all errors are
-measured on the original scale (:class:`LogTransformed`, a forecaster wrapper). On the monthly
+measured on the original scale (:class:`seqestim.compose.LogTransformed`). On the monthly
 series the ARMA cell, a linear ARMA predictor like ARIMA, gets the seasonal difference
-``(1 - B^12)`` that the textbook ARIMA builds in (:class:`Differenced`); the GRU works on the
-levels (measured on airline: worse with the differencing, MASE 1.48 against 1.19).
-
-The lead wires this module into ``seqestim/cli.py`` with :func:`add_parser` and :func:`run`.
+``(1 - B^12)`` that the textbook ARIMA builds in (:class:`seqestim.compose.Differenced`); the GRU
+works on the levels (measured on airline: worse with the differencing, MASE 1.48 against 1.19).
 """
 
 from __future__ import annotations
@@ -26,100 +24,16 @@ import dataclasses
 import pathlib
 import time
 
-import numpy as np
-from sklearn.base import clone
-
-from seqestim._series import BaseForecaster
+from seqestim.cli._common import CLIError
+from seqestim.compose import Differenced, LogTransformed
 
 __all__ = [
     "DATASETS",
     "DatasetSpec",
-    "Differenced",
-    "LogTransformed",
     "add_parser",
     "make_forecasters",
     "run",
 ]
-
-
-class LogTransformed(BaseForecaster):
-    """Fit a forecaster to ``log(y)`` and forecast ``exp`` of its forecasts.
-
-    Parameters
-    ----------
-    forecaster : seqestim forecaster
-        Fitted on the log of the (positive) series; a clone is used.
-
-    Attributes
-    ----------
-    forecaster_ : seqestim forecaster
-        The fitted clone.
-    """
-
-    def __init__(self, forecaster):
-        self.forecaster = forecaster
-
-    def _fit(self, y, X=None):
-        if (y <= 0).any():
-            raise ValueError("LogTransformed needs a positive series; y has values <= 0.")
-        self.forecaster_ = clone(self.forecaster)
-        self.forecaster_.fit(np.log(y), X) if X is not None else self.forecaster_.fit(np.log(y))
-        return self
-
-    def _predict(self, steps, X=None):
-        kwargs = {} if X is None else {"X": X}
-        return np.exp(np.asarray(self.forecaster_.predict(steps, **kwargs), dtype=np.float64))
-
-
-class Differenced(BaseForecaster):
-    """Fit a forecaster to the differenced series and integrate its forecasts back.
-
-    ``lags=(1, 12)`` fits ``(1 - B)(1 - B^12) y``, the differencing of the airline model, so
-    that a neural forecaster sees the same stationary series as the textbook ARIMA.
-
-    Parameters
-    ----------
-    forecaster : seqestim forecaster
-        Fitted on the differenced series; a clone is used.
-    lags : tuple of int, default=(1,)
-        Differencing lags, applied in order.
-
-    Attributes
-    ----------
-    forecaster_ : seqestim forecaster
-        The fitted clone.
-    """
-
-    def __init__(self, forecaster, lags=(1,)):
-        self.forecaster = forecaster
-        self.lags = lags
-
-    def _min_samples(self) -> int:
-        return int(sum(self.lags)) + 2
-
-    def _fit(self, y, X=None):
-        self._tails = []  # the last `lag` values of each level, to integrate back
-        z = y
-        for lag in self.lags:
-            self._tails.append(z[-lag:].copy())
-            z = z[lag:] - z[:-lag]
-        X_fit = None if X is None else X[len(y) - len(z) :]
-        self.forecaster_ = clone(self.forecaster)
-        self.forecaster_.fit(z, X_fit) if X_fit is not None else self.forecaster_.fit(z)
-        return self
-
-    def _predict(self, steps, X=None):
-        horizon = int(steps.max())
-        every = np.arange(1, horizon + 1)
-        kwargs = {} if X is None else {"X": X}
-        path = np.asarray(self.forecaster_.predict(every, **kwargs), dtype=np.float64)
-        path = path.reshape(horizon, -1)
-        for lag, tail in zip(reversed(self.lags), reversed(self._tails), strict=True):
-            level = np.concatenate([tail, np.zeros_like(path)])
-            for h in range(horizon):  # y_{n+h} = z_{n+h} + y_{n+h-lag}
-                level[lag + h] = path[h] + level[h]
-            path = level[lag:]
-        return path[steps - 1]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -344,8 +258,6 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     """Run ``seqestim compare`` for parsed ``args``; returns the exit status."""
     if args.folds < 2 or args.epochs < 1:
-        from seqestim.cli import CLIError
-
         raise CLIError("--folds must be >= 2 and --epochs >= 1.")
     start = time.perf_counter()
     results, forecasts, y = compare(

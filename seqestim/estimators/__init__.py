@@ -1,46 +1,86 @@
-"""The sklearn layer: task bases and the named estimators generated from the registry."""
+"""The sklearn layer: the task bases, the training engine and the named estimators.
+
+Importing this package imports every paper's estimator module, each of which registers its
+named estimators (``S5Classifier``, ...) with their task; :func:`named_estimators`,
+:func:`make_estimator` and :func:`list_tasks` read that catalogue.
+"""
 
 from __future__ import annotations
 
-from seqestim.estimators._base import BaseSequenceEstimator, TrainingDivergedError
-from seqestim.estimators._generated import *  # noqa: F403
-from seqestim.estimators._generated import __all__ as _named
-from seqestim.estimators.classifier import BaseSequenceClassifier
+from seqestim.estimators._base import SequenceEstimator, transactional
+from seqestim.estimators._catalogue import list_tasks, make_estimator, named_estimators
+from seqestim.estimators._panel import PanelTask, PoolingParams
+from seqestim.estimators._series import BaseForecaster
+from seqestim.estimators._training import TrainingDivergedError, TrainingParams
+from seqestim.estimators.arma_cell import ARMACellForecaster, ARMACellRegressor
+from seqestim.estimators.cdil import (
+    CDILClassifier,
+    CDILForecaster,
+    CDILRegressor,
+    DILClassifier,
+    DILRegressor,
+)
+from seqestim.estimators.classifier import SequenceClassifier
 from seqestim.estimators.conv_arma import ConvARMAForecaster
-from seqestim.estimators.forecaster import BaseSequenceForecaster
-from seqestim.estimators.regressor import BaseSequenceRegressor
+from seqestim.estimators.forecaster import SequenceForecaster, WindowParams
+from seqestim.estimators.frames import FrameForecaster, FrameParams
+from seqestim.estimators.gated_rnn import (
+    GRUClassifier,
+    GRUForecaster,
+    GRURegressor,
+    LSTMClassifier,
+    LSTMForecaster,
+    LSTMRegressor,
+    RNNClassifier,
+    RNNForecaster,
+    RNNRegressor,
+)
+from seqestim.estimators.nc_gru import NCGRUClassifier, NCGRUForecaster, NCGRURegressor
+from seqestim.estimators.regressor import SequenceRegressor
+from seqestim.estimators.s5 import S5Classifier, S5Forecaster, S5Regressor
+from seqestim.estimators.tcn import TCNClassifier, TCNForecaster, TCNRegressor
 
 __all__ = [
-    "BaseSequenceClassifier",
-    "BaseSequenceEstimator",
-    "BaseSequenceForecaster",
-    "BaseSequenceRegressor",
+    "ARMACellForecaster",
+    "ARMACellRegressor",
+    "BaseForecaster",
+    "CDILClassifier",
+    "CDILForecaster",
+    "CDILRegressor",
     "ConvARMAForecaster",
+    "DILClassifier",
+    "DILRegressor",
+    "FrameForecaster",
+    "FrameParams",
+    "GRUClassifier",
+    "GRUForecaster",
+    "GRURegressor",
+    "LSTMClassifier",
+    "LSTMForecaster",
+    "LSTMRegressor",
+    "NCGRUClassifier",
+    "NCGRUForecaster",
+    "NCGRURegressor",
+    "PanelTask",
+    "PoolingParams",
+    "RNNClassifier",
+    "RNNForecaster",
+    "RNNRegressor",
+    "S5Classifier",
+    "S5Forecaster",
+    "S5Regressor",
+    "SequenceClassifier",
+    "SequenceEstimator",
+    "SequenceForecaster",
+    "SequenceRegressor",
+    "TCNClassifier",
+    "TCNForecaster",
+    "TCNRegressor",
     "TrainingDivergedError",
+    "TrainingParams",
+    "WindowParams",
+    "list_tasks",
+    "make_estimator",
     "named_estimators",
-    *_named,
+    "transactional",
 ]
-
-
-def named_estimators(task: str | None = None) -> list[type]:
-    """The named neural estimators (``GRUClassifier``, ...), optionally of one task.
-
-    Parameters
-    ----------
-    task : {"classifier", "regressor", "forecaster"}, optional
-        Keep only the estimators of this task.
-
-    Returns
-    -------
-    classes : list of type
-        In ``__all__`` order; the set that :func:`seqestim.load` accepts, that the sktime
-        adapters wrap and that the common tests check.
-    """
-    return [
-        obj
-        for name in _named
-        if isinstance(obj := globals()[name], type)
-        and issubclass(obj, BaseSequenceEstimator)
-        and obj._model_name
-        and (task is None or obj._task == task)
-    ]

@@ -1,6 +1,6 @@
 """Turn what users pass as ``X`` into one padded batch-first float array plus lengths.
 
-Accepted layouts (DESIGN.md §3):
+Accepted layouts (ARCHITECTURE.md, "Inputs"):
 
 ========================  ==============================================  ===================
 layout                    example                                         ``n_features_in_``

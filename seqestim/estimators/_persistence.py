@@ -3,13 +3,14 @@
 A saved estimator is a directory::
 
     path/
-      estimator.json      # class name, parameters, fitted attributes, network sizes, history
+      estimator.json      # class name, parameters, fitted attributes, training history
       model.safetensors   # the network's state_dict (tensors only)
 
-:func:`load` rebuilds only classes on seqestim's own allow-list (the neural estimators exported
-by :mod:`seqestim.estimators`) and reads tensors with safetensors, so loading a file can never
-run code. Weights saved from a GPU load on the CPU. ``pickle``/``joblib`` keep working too, for
-sklearn's and joblib's own needs.
+:func:`load` rebuilds only classes on seqestim's own allow-list (the named estimators, see
+:func:`seqestim.estimators.named_estimators`), builds their network from the fitted attributes
+as ``fit`` does, and reads tensors with safetensors, so loading a file can never run code.
+Weights saved from a GPU load on the CPU. ``pickle``/``joblib`` keep working too, for sklearn's
+and joblib's own needs.
 """
 
 from __future__ import annotations
@@ -26,7 +27,11 @@ import pandas as pd
 import torch
 from safetensors.torch import load_file, save_file
 
-from seqestim._series import _SeriesMeta
+from seqestim._version import __version__
+from seqestim.estimators._catalogue import named_estimators
+from seqestim.estimators._series import _SeriesMeta
+from seqestim.estimators._tokens import Vocabulary
+from seqestim.estimators._training import build_net
 
 __all__ = ["load", "save"]
 
@@ -37,12 +42,10 @@ _WEIGHTS = "model.safetensors"
 
 
 # plain-data classes that may appear in fitted state (decoded by name, never by import path)
-_DATACLASSES = {"_SeriesMeta": _SeriesMeta}
+_DATACLASSES = {"_SeriesMeta": _SeriesMeta, "Vocabulary": Vocabulary}
 
 
 def _allow_list() -> dict[str, type]:
-    from seqestim.estimators import named_estimators
-
     return {cls.__name__: cls for cls in named_estimators()}
 
 
@@ -59,7 +62,10 @@ def _encode(value, what: str):
     if isinstance(value, pd.Timestamp):
         return {"__timestamp__": value.isoformat()}
     if dataclasses.is_dataclass(value) and _DATACLASSES.get(type(value).__name__) is type(value):
-        fields = {k: _encode(v, f"{what}.{k}") for k, v in vars(value).items()}
+        fields = {
+            f.name: _encode(getattr(value, f.name), f"{what}.{f.name}")
+            for f in dataclasses.fields(value)
+        }
         return {"__dataclass__": type(value).__name__, "fields": fields}
     if isinstance(value, np.ndarray):
         if value.dtype == object:
@@ -184,11 +190,10 @@ def save(estimator, path, *, overwrite: bool = False) -> pathlib.Path:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "class": name,
-        "seqestim_version": _version(),
+        "seqestim_version": __version__,
         "torch_version": torch.__version__,
         "params": {k: _encode(v, k) for k, v in params.items()},
         "fitted": fitted,
-        "network": {"n_channels": estimator.n_channels_, "n_outputs": module.head.out_features},
         "history": json.loads(json.dumps(list(estimator.history_), default=float)),
     }
     state = {k: v.detach().cpu().contiguous().clone() for k, v in module.state_dict().items()}
@@ -258,8 +263,8 @@ def load(path, *, device: str | None = None):
     for key, value in config["fitted"].items():
         setattr(estimator, key, _decode(value))
 
-    network = config["network"]
-    net = estimator._build_net(network["n_channels"], network["n_outputs"], seed=0)
+    # the task builds the network from the fitted attributes, as in fit
+    net = build_net(estimator, estimator._build_module(), estimator._criterion(), seed=0)
     net.initialize()
     state = load_file(str(path / _WEIGHTS), device="cpu")
     net.module_.load_state_dict(state, strict=True)
@@ -267,9 +272,3 @@ def load(path, *, device: str | None = None):
     net.history_ = History(config["history"])
     estimator.net_ = net
     return estimator
-
-
-def _version() -> str:
-    from seqestim import __version__
-
-    return __version__

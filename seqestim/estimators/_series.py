@@ -2,7 +2,7 @@
 
 Every forecaster in seqestim (the statsmodels baselines in :mod:`seqestim.baselines` and the
 neural forecasters in :mod:`seqestim.estimators`) derives from :class:`BaseForecaster`, which
-implements the public interface of DESIGN.md §3 once:
+implements the public interface once (ARCHITECTURE.md, "Forecasters"):
 
 - ``fit(y, X=None)``: ``y`` is a 1D/2D array, a list, a ``pd.Series`` or a ``pd.DataFrame``
   (Datetime, Period, Range or integer index); ``X`` optional exogenous variables with one row per
@@ -66,6 +66,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
+
+from seqestim.estimators._transaction import transactional
 
 __all__ = ["BaseForecaster", "check_fh", "future_index"]
 
@@ -306,6 +308,7 @@ class BaseForecaster(BaseEstimator):
         return values[:n_rows]
 
     # ------------------------------------------------------------------ public interface
+    @transactional
     def fit(self, y, X=None):
         """Fit the forecaster to the series ``y``.
 

@@ -1,8 +1,8 @@
-"""Task base for neural forecasters: windows of the series in, the next ``horizon`` steps out.
+"""The forecaster task: windows of the series in, the next ``horizon`` steps out.
 
 The series interface (``fit(y, X=None)``, ``predict(fh=None, X=None)``, ``score``) comes from
-:class:`seqestim._series.BaseForecaster`, shared with the statsmodels baselines; the training
-machinery comes from :class:`~seqestim.estimators._base.BaseSequenceEstimator`.
+:class:`seqestim.estimators.BaseForecaster`, shared with the statsmodels baselines; the
+training machinery from :class:`~seqestim.estimators._base.SequenceEstimator`.
 
 How a series becomes training data
 ----------------------------------
@@ -17,16 +17,10 @@ after it) gives one example:
 - target: the scaled ``y[t:t+H]``, flattened to ``H * k`` outputs of one linear head (direct
   multi-step forecasting).
 
-One-step backbones (a true ``forecasts_next_step`` attribute, e.g. the linear ARMA cell): with
-``horizon=1`` and no exogenous ``X`` the backbone's output already is the forecast of the next
-observation, so the network has no head (:class:`~seqestim.nn.heads.IdentityHead`) and the
-backbone's parameters are the whole model. Its classical coefficients (``ar_coefficients_``,
-``ma_coefficients_``, ``intercept_`` from ``backbone.fitted_attributes()``) are then mapped from
-the standardised units back to those of ``y``: with ``D = diag(y_scale_)`` and ``μ = y_mean_``,
-``A -> D A D⁻¹`` for every AR and MA matrix (a no-op for one series) and
-``c -> (I - Σ A_i) μ + D c``. In every other configuration (exogenous channels, ``horizon > 1``,
-several units) a linear head maps the backbone's outputs, no classical coefficients describe
-the forecast, and these attributes are not set.
+A backbone whose output at step ``t`` already is the forecast of the next observation says so
+with a true ``forecasts_next_step`` attribute; for one-step forecasting of the series alone
+(``horizon=1``, no exogenous ``X``) it then gets no head
+(:class:`~seqestim.nn.heads.IdentityHead`), so its own parameters are the whole model.
 
 Forecasts further ahead than ``horizon`` are made recursively, block by block, feeding the
 forecasts back as observations; exogenous rows missing for the last block's unused steps repeat
@@ -44,27 +38,28 @@ import numbers
 import numpy as np
 from torch import nn
 
-from seqestim._series import BaseForecaster
-from seqestim.estimators._base import BaseSequenceEstimator
-from seqestim.estimators._data import Panel
-from seqestim.nn.heads import IdentityHead, SequenceNet
-from seqestim.registry import get_spec
+from seqestim.estimators._base import SequenceEstimator
+from seqestim.estimators._series import BaseForecaster
+from seqestim.estimators._training import TrainingParams
+from seqestim.nn._params import param, parameter_group
+from seqestim.nn.heads import SequenceNet
 
-__all__ = ["TASK_PARAMS", "TASK_PARAM_DOCS", "BaseSequenceForecaster"]
+__all__ = ["SequenceForecaster", "WindowParams"]
 
-#: Parameters every neural forecaster adds to its model hyperparameters, with defaults.
-TASK_PARAMS = {"window_length": 24, "horizon": 6}
 
-TASK_PARAM_DOCS = {
-    "window_length": (
-        "int, default={}\n    Number of past observations the network reads for one forecast."
-    ),
-    "horizon": (
-        "int, default={}\n    Steps forecast at once by the network (direct multi-step output); "
-        "longer\n    horizons are forecast recursively in blocks of this size. Also the default\n"
-        "    ``fh`` of :meth:`predict`."
-    ),
-}
+@parameter_group
+class WindowParams:
+    """How a neural forecaster cuts the series into examples."""
+
+    window_length: int = param(
+        24, "Number of past observations the network reads for one forecast."
+    )
+    horizon: int = param(
+        6,
+        "Steps forecast at once by the network (direct multi-step output); longer horizons are\n"
+        "forecast recursively in blocks of this size. Also the default ``fh`` of\n"
+        ":meth:`predict`.",
+    )
 
 
 def _standardise(values: np.ndarray):
@@ -74,44 +69,44 @@ def _standardise(values: np.ndarray):
     return mean, scale
 
 
-class BaseSequenceForecaster(BaseForecaster, BaseSequenceEstimator):
-    """Neural forecaster over sliding windows; see the module docstring."""
+class SequenceForecaster(BaseForecaster, WindowParams, TrainingParams, SequenceEstimator):
+    """Neural forecaster task over sliding windows of the series.
+
+    See the module docstring of :mod:`seqestim.estimators.forecaster` for how the series
+    becomes training examples.
+
+    Attributes
+    ----------
+    n_series_ : int
+        Number of columns of ``y``.
+    n_exog_ : int
+        Number of columns of the exogenous ``X`` (0 without).
+    n_train_ : int
+        Number of training observations.
+    cutoff_ : object
+        The last index label of the training ``y`` (its last position for arrays).
+    n_channels_ : int
+        Input channels of the network (series, exogenous variables and the future flag).
+    y_mean_, y_scale_ : ndarray of shape (n_series,)
+        Standardisation of ``y``, from the training series.
+    X_mean_, X_scale_ : ndarray of shape (n_exog,) or None
+        Standardisation of ``X``, from the training rows.
+    last_window_ : ndarray of shape (window_length, n_series)
+        The observations the next forecast reads.
+    last_exog_window_ : ndarray of shape (window_length, n_exog) or None
+        The exogenous rows that go with ``last_window_``.
+    """
 
     _task = "forecaster"
 
     def _criterion(self):
         return nn.MSELoss
 
-    def _pooling(self):
-        return "last"
-
-    def _build_module(self, n_channels: int, n_outputs: int) -> SequenceNet:
-        backbone = get_spec(self._model_name).cls(n_channels, **self._backbone_params())
-        # one-step forecasting of y alone: a one-step backbone needs no head (module docstring)
-        next_step = self.horizon == 1 and getattr(self, "n_exog_", 0) == 0
-        return SequenceNet(backbone, n_outputs, pooling=self._pooling(), next_step=next_step)
-
-    def _set_classical_coefficients(self) -> None:
-        """Unscale the backbone's classical coefficients, or drop them (module docstring)."""
-        names = ("ar_coefficients_", "ma_coefficients_", "intercept_")
-        if not all(hasattr(self, name) for name in names):
-            return
-        if not isinstance(self.net_.module_.head, IdentityHead):
-            for name in names:  # the cell alone does not describe the forecast
-                delattr(self, name)
-            return
-        mean, scale = self.y_mean_, self.y_scale_  # (k,)
-        ratio = scale[:, None] / scale[None, :]  # D A D^-1 elementwise
-        ar = np.asarray(self.ar_coefficients_, dtype=np.float64)
-        ma = np.asarray(self.ma_coefficients_, dtype=np.float64)
-        intercept = np.atleast_1d(np.asarray(self.intercept_, dtype=np.float64))
-        if ar.ndim == 3:
-            ar, ma = ar * ratio, ma * ratio
-            intercept = (np.eye(len(mean)) - ar.sum(axis=0)) @ mean + scale * intercept
-            self.intercept_ = intercept
-        else:
-            self.intercept_ = float((1.0 - ar.sum()) * mean[0] + scale[0] * intercept[0])
-        self.ar_coefficients_, self.ma_coefficients_ = ar, ma
+    def _build_module(self) -> SequenceNet:
+        backbone = self._make_backbone(self.n_channels_)
+        next_step = self.horizon == 1 and self.n_exog_ == 0
+        n_outputs = self.horizon * self.n_series_
+        return SequenceNet(backbone, n_outputs, pooling="last", next_step=next_step)
 
     def _check_window(self):
         for name in ("window_length", "horizon"):
@@ -154,30 +149,24 @@ class BaseSequenceForecaster(BaseForecaster, BaseSequenceEstimator):
         return inputs, targets  # (N, L, C), (N, H * k)
 
     @staticmethod
-    def _panel(inputs: np.ndarray) -> Panel:
-        lengths = np.full(inputs.shape[0], inputs.shape[1], dtype=np.int64)
-        return Panel(inputs, lengths, "sequence")
+    def _net_input(windows: np.ndarray) -> dict:
+        lengths = np.full(windows.shape[0], windows.shape[1], dtype=np.int64)
+        return {"x": windows, "lengths": lengths}
 
     # ----------------------------------------------------------------------------- hooks
     def _fit(self, y: np.ndarray, X: np.ndarray | None) -> None:
         self._check_window()
-        if self.warm_start and hasattr(self, "y_mean_"):
-            y_mean, y_scale = self.y_mean_, self.y_scale_
-            X_mean, X_scale = getattr(self, "X_mean_", None), getattr(self, "X_scale_", None)
-        else:
-            y_mean, y_scale = _standardise(y)
-            X_mean, X_scale = _standardise(X) if X is not None else (None, None)
-        y_scaled = (y - y_mean) / y_scale
-        X_scaled = None if X is None else (X - X_mean) / X_scale
+        if not (self.warm_start and hasattr(self, "y_mean_")):
+            self.y_mean_, self.y_scale_ = _standardise(y)
+            self.X_mean_, self.X_scale_ = _standardise(X) if X is not None else (None, None)
+        y_scaled = (y - self.y_mean_) / self.y_scale_
+        X_scaled = None if X is None else (X - self.X_mean_) / self.X_scale_
         inputs, targets = self._training_windows(y_scaled, X_scaled)
-        self._fit_panel(self._panel(inputs), targets, n_outputs=targets.shape[1])
         self.n_channels_ = inputs.shape[2]
-        self.y_mean_, self.y_scale_ = y_mean, y_scale
-        self.X_mean_, self.X_scale_ = X_mean, X_scale
-        self._set_classical_coefficients()
         # what predict needs to continue the series, kept unscaled
         self.last_window_ = y[-self.window_length :].copy()
         self.last_exog_window_ = None if X is None else X[-self.window_length :].copy()
+        self._fit_network(self._net_input(inputs), targets)
 
     def _predict(self, steps: np.ndarray, X: np.ndarray | None) -> np.ndarray:
         W, H, k = self.window_length, self.horizon, self.n_series_
@@ -199,8 +188,8 @@ class BaseSequenceForecaster(BaseForecaster, BaseSequenceEstimator):
                 offset = block * H  # exog rows: W past + all future, in one array
                 past_X = exog[offset : offset + W]
                 future_X = exog[offset + W : offset + W + H]
-            window = self._window_input(history[-W:], past_X, future_X)[None].astype(np.float32)
-            block_forecast = self._forward(self._panel(window)).reshape(H, k)  # scaled
+            window = self._window_input(history[-W:], past_X, future_X)[None]
+            block_forecast = self._network_outputs(self._net_input(window)).reshape(H, k)
             forecasts.append(block_forecast)
             history = np.concatenate([history, block_forecast])
         path = np.concatenate(forecasts) * self.y_scale_ + self.y_mean_  # (n_blocks * H, k)

@@ -1,30 +1,53 @@
-"""Task base for sequence regressors."""
+"""The regressor task: sequences in, real targets out, mean squared error on a pooled backbone."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array, check_consistent_length
 from torch import nn
 
-from seqestim.estimators._base import BaseSequenceEstimator, MaskedMSELoss, per_step_targets
-from seqestim.estimators._data import check_panel
+from seqestim.estimators._base import transactional
+from seqestim.estimators._panel import PanelTask, per_step_targets
 
-__all__ = ["BaseSequenceRegressor"]
+__all__ = ["MaskedMSELoss", "SequenceRegressor"]
 
 
-class BaseSequenceRegressor(RegressorMixin, BaseSequenceEstimator):
-    """Sequence regressor: one or several real targets per sequence, mean squared error.
+class MaskedMSELoss(nn.Module):
+    """Mean squared error over the finite targets only (NaN marks padded steps)."""
+
+    def forward(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Mean of ``(prediction - target)²`` where ``target`` is finite."""
+        real = torch.isfinite(target)
+        return (prediction[real] - target[real]).square().mean()
+
+
+class SequenceRegressor(RegressorMixin, PanelTask):
+    """Sequence regressor task: one or several real targets per sequence, mean squared error.
 
     Targets are standardised with the training mean and standard deviation (so the loss is on a
     unit scale whatever the units of ``y``); predictions are mapped back.
+
+    Attributes
+    ----------
+    n_targets_ : int
+        Number of regression targets.
+    y_mean_ : ndarray of shape (n_targets,)
+        Mean of the training targets.
+    y_scale_ : ndarray of shape (n_targets,)
+        Standard deviation of the training targets.
     """
 
     _task = "regressor"
 
+    def _n_outputs(self) -> int:
+        return self.n_targets_
+
     def _criterion(self):
         return MaskedMSELoss if self._per_step() else nn.MSELoss
 
+    @transactional
     def fit(self, X, y):
         """Fit the regressor.
 
@@ -43,21 +66,16 @@ class BaseSequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         self : object
             The fitted regressor.
         """
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__} requires y to be passed, but the target y is None."
-            )
-        panel = check_panel(self, X, reset=True)
-        if self._per_step():
+        panel = self._encode_panel(X, reset=True, y=y)
+        per_step = self._per_step()
+        if per_step:
             try:
                 steps = per_step_targets(y, panel.lengths, fill=np.nan, dtype=np.float64)
             except (TypeError, ValueError) as error:
                 raise ValueError(str(error)) from None
             steps = steps.reshape(*steps.shape[:2], -1)  # (n, T_max, n_targets)
-            real = np.isfinite(steps).all(axis=2) | (
-                np.arange(steps.shape[1])[None] >= panel.lengths[:, None]
-            )
-            if not real.all():
+            padded = np.arange(steps.shape[1])[None] >= panel.lengths[:, None]  # (n, T_max)
+            if not (np.isfinite(steps).all(axis=2) | padded).all():
                 raise ValueError("y contains NaN or infinity at real steps.")
             targets = steps.reshape(-1, steps.shape[2])  # (n * T_max, n_targets), NaN padding
             target_ndim = np.asarray(y[0]).ndim + 1
@@ -71,18 +89,17 @@ class BaseSequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         if self.warm_start and hasattr(self, "y_mean_"):
             if targets.shape[1] != self.y_mean_.shape[0]:
                 raise ValueError("warm_start needs the same number of targets as the first fit.")
-            mean, scale = self.y_mean_, self.y_scale_
         else:
-            mean = np.nanmean(targets, axis=0)
+            self.y_mean_ = np.nanmean(targets, axis=0)
             scale = np.nanstd(targets, axis=0)
             scale[scale == 0] = 1.0
-        scaled = ((targets - mean) / scale).astype(np.float32)
-        if self._per_step():
+            self.y_scale_ = scale
+        scaled = ((targets - self.y_mean_) / self.y_scale_).astype(np.float32)
+        if per_step:
             scaled = scaled.reshape(steps.shape)  # (n, T_max, n_targets)
-        self._fit_panel(panel, scaled, n_outputs=targets.shape[1])
-        self.y_mean_, self.y_scale_ = mean, scale
         self.n_targets_ = targets.shape[1]
         self.target_ndim_ = target_ndim
+        self._fit_network(panel.as_net_input(), scaled)
         return self
 
     def predict(self, X):
@@ -100,8 +117,8 @@ class BaseSequenceRegressor(RegressorMixin, BaseSequenceEstimator):
             ``output="sequence"``: ``(n, T)`` or ``(n, n_targets, T)`` for equal lengths,
             else a list of per-sequence arrays.
         """
-        panel = self._validate_for_predict(X)
-        prediction = self._forward(panel) * self.y_scale_ + self.y_mean_
+        panel = self._encode_panel(X, reset=False)
+        prediction = self._panel_outputs(panel) * self.y_scale_ + self.y_mean_
         if not self._per_step():
             return prediction[:, 0] if self.target_ndim_ == 1 else prediction
         # (n, T, k) -> channels first like X: (n, T) or (n, k, T)
@@ -146,7 +163,8 @@ class BaseSequenceRegressor(RegressorMixin, BaseSequenceEstimator):
         tags.target_tags.single_output = True
         # sklearn's score check fits make_regression's *tabular* data (10 features, one
         # informative, heavy noise) read as length-10 sequences, at a test budget of a few
-        # epochs; recurrent models do not reach R² 0.5 there. tests/estimators/test_regressor.py
-        # checks instead that every regressor learns a real sequence regression task.
+        # epochs; recurrent models do not reach R² 0.5 there.
+        # tests/estimators/test_training.py::test_regressors_learn_a_sequence_task checks
+        # instead that every regressor learns a real sequence regression task.
         tags.regressor_tags.poor_score = True
         return tags

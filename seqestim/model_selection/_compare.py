@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from seqestim._series import _as_float_2d, check_fh
+from seqestim.estimators._series import _as_float_2d, check_fh
 from seqestim.model_selection._metrics import FORECAST_METRICS, _compute
 
 __all__ = ["compare_forecasters", "plot_forecasts"]

@@ -130,7 +130,7 @@ class _ForecastScorer:
         self.sp = sp
 
     def __call__(self, estimator, X, y=None):
-        from seqestim._series import _as_float_2d
+        from seqestim.estimators._series import _as_float_2d
 
         y_true = _as_float_2d(X, "y")  # sklearn passes the held-out series as X
         y_pred = np.asarray(estimator.predict(np.arange(1, y_true.shape[0] + 1)))

@@ -8,8 +8,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
 
-from seqestim._series import BaseForecaster, check_fh
 from seqestim.baselines import ARIMAForecaster, NaiveForecaster, VARMAForecaster
+from seqestim.estimators._series import BaseForecaster, check_fh
 
 
 @pytest.fixture

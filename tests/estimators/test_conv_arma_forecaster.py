@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
+from seqestim import ConvARMAForecaster
 from seqestim.datasets import make_moving_squares
-from seqestim.estimators.conv_arma import ConvARMAForecaster
 
 
 def _videos(n=12, frames=10, seed=0):

@@ -47,8 +47,12 @@ def test_ncgru_neumann_estimator_keeps_the_matrix_orthogonal(panel_data):
     orthogonal = backbone.layers[0][0].cell.candidate_orthogonal
     # 3 epochs x 3 batches = 9 optimiser steps; the last is seen by the next forward pass
     assert int(orthogonal.n_updates) == 8
-    est.predict(X)
-    assert int(orthogonal.n_updates) == 9
+    proba = est.predict_proba(X)  # predicts with a float64 copy: the fitted module is untouched
+    assert int(orthogonal.n_updates) == 8
+    with torch.no_grad():
+        logits = est.module_(torch.as_tensor(X.transpose(0, 2, 1)), None)
+    assert int(orthogonal.n_updates) == 9  # the next forward pass sees the last update
+    np.testing.assert_allclose(torch.softmax(logits, -1).numpy(), proba, atol=1e-5)
     for W in backbone.orthogonal_matrices():
         W = W.double()
         assert float((W.T @ W - torch.eye(8, dtype=W.dtype)).norm()) < 1e-5

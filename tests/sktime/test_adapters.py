@@ -1,19 +1,18 @@
-"""The sktime adapters: complete, generated, same parameters, and faithful to the core estimators.
+"""The sktime adapters: composition, test parameters covering every model, and faithfulness.
 
 sktime's own conformance suite runs in ``test_sktime_checks.py``; here are the properties that
-suite does not know about: one adapter per core estimator, identical predictions whichever
+suite does not know about: every registered model is covered, identical predictions whichever
 sktime container carries the data, unequal-length panels, and forecasts equal to the core's.
 """
 
 import doctest
-import inspect
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
 from sktime.classification.base import BaseClassifier
 from sktime.datasets import load_airline, load_japanese_vowels, load_longley, load_unit_test
 from sktime.datatypes import convert
@@ -21,87 +20,70 @@ from sktime.forecasting.base import BaseForecaster, ForecastingHorizon
 from sktime.regression.base import BaseRegressor
 
 import seqestim.sktime as sk
-from seqestim import GRUClassifier, GRUForecaster, GRURegressor
-from seqestim.sktime._base import small_params
-from tests._instances import named_estimator_classes
+from seqestim import ConvARMAForecaster, GRUClassifier, GRUForecaster, GRURegressor, S5Classifier
+from seqestim.estimators import named_estimators
+from seqestim.sktime import small_estimator
 
-ROOT = Path(__file__).resolve().parents[2]
-CORE_CLASSES = named_estimator_classes()
-SKTIME_BASE = {"classifier": BaseClassifier, "regressor": BaseRegressor}
-SKTIME_BASE["forecaster"] = BaseForecaster
+ADAPTERS = {
+    "classifier": (sk.SeqestimClassifier, BaseClassifier),
+    "regressor": (sk.SeqestimRegressor, BaseRegressor),
+    "forecaster": (sk.SeqestimForecaster, BaseForecaster),
+}
 CONTAINERS = ("numpy3D", "pd-multiindex", "nested_univ", "df-list")
 
 
-def _adapter_of(core_class):
-    return getattr(sk, core_class.__name__)
-
-
-def _small(core_class, **overrides):
-    return {**small_params(core_class), **overrides}
-
-
-# ------------------------------------------------------------------------------ completeness
-def test_generated_file_is_current():
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "tools" / "generate_sktime_adapters.py"), "--check"],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def test_no_core_estimator_lacks_an_adapter():
-    assert CORE_CLASSES, "no core estimators found"
-    missing = [c.__name__ for c in CORE_CLASSES if not hasattr(sk, c.__name__)]
-    assert not missing, f"core estimators without an sktime adapter: {missing}"
-    # and no adapter outlives its core estimator
-    core_names = {c.__name__ for c in CORE_CLASSES}
-    generated = set(sk._generated.__all__)
-    assert generated == core_names
-
-
-@pytest.mark.parametrize("core_class", CORE_CLASSES, ids=lambda c: c.__name__)
-def test_adapter_composes_the_core_estimator(core_class):
-    adapter_class = _adapter_of(core_class)
-    assert adapter_class._estimator_class is core_class
-    assert issubclass(adapter_class, SKTIME_BASE[core_class._task])
-    assert not issubclass(adapter_class, core_class)  # composition, not inheritance
-    # same parameter names and defaults, keyword-only, no *args/**kwargs
-    core_params = inspect.signature(core_class.__init__).parameters
-    adapter_params = inspect.signature(adapter_class.__init__).parameters
-    assert list(adapter_params) == list(core_params)
-    for name, parameter in adapter_params.items():
-        assert parameter.kind not in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD)
-        assert parameter.default == core_params[name].default, name
-    # the adapter builds the core estimator from exactly its own parameters
-    params = adapter_class.get_test_params()[1]
-    built = adapter_class(**params)._make_estimator()
-    assert type(built) is core_class
-    assert built.get_params() == core_class(**params).get_params()
-
-
-@pytest.mark.parametrize("core_class", CORE_CLASSES, ids=lambda c: c.__name__)
-def test_tags_and_test_params(core_class):
-    adapter = _adapter_of(core_class)
+# ------------------------------------------------------------------------------ composition
+@pytest.mark.parametrize("task", sorted(ADAPTERS))
+def test_test_params_cover_every_model_of_the_task(task):
+    adapter, sktime_base = ADAPTERS[task]
+    assert issubclass(adapter, sktime_base)
     sets = adapter.get_test_params()
-    assert len(sets) >= 2 and sets[0] != sets[1]
+    covered = {type(params["estimator"]) for params in sets}
+    assert covered == set(named_estimators(task)), "every named estimator is checked"
     for params in sets:
-        assert params["max_epochs"] <= 3
+        assert params["estimator"].max_epochs <= 3
         adapter(**params)  # valid constructor arguments
-    assert adapter.get_class_tag("capability:missing_values") is False
-    assert adapter.get_class_tag("capability:random_state") is True
-    assert adapter.get_class_tag("capability:categorical_in_X") is False
-    if core_class._task == "forecaster":
-        assert adapter.get_class_tag("capability:exogenous") is True
+
+
+def test_adapters_compose_and_expose_nested_parameters():
+    adapter = sk.SeqestimClassifier(estimator=S5Classifier(d_model=16))
+    assert adapter.get_params()["estimator__d_model"] == 16
+    adapter.set_params(estimator__d_model=8)
+    assert adapter.estimator.d_model == 8
+    assert not isinstance(adapter, S5Classifier)  # composition, not inheritance
+    assert type(sk.to_sktime(GRUForecaster())) is sk.SeqestimForecaster
+    assert type(sk.to_sktime(GRURegressor())) is sk.SeqestimRegressor
+    with pytest.raises(TypeError, match="frame_forecaster"):
+        sk.to_sktime(ConvARMAForecaster())
+    with pytest.raises(TypeError, match="wraps seqestim classifiers"):
+        sk.SeqestimClassifier(estimator=GRURegressor())._make_estimator()
+    default = sk.SeqestimClassifier()._make_estimator()  # estimator=None: the task default
+    assert type(default) is GRUClassifier
+
+
+def test_fit_clones_and_never_touches_the_given_estimator(unit_test_panel):
+    X_train, y_train, _ = unit_test_panel
+    core = small_estimator(GRUClassifier)
+    adapter = sk.SeqestimClassifier(estimator=core).fit(X_train, y_train)
+    assert adapter.estimator is core and not hasattr(core, "net_")
+    assert adapter.estimator_ is not core and hasattr(adapter.estimator_, "net_")
+    assert clone(adapter).estimator is not core
+
+
+def test_tags():
+    for adapter, _ in ADAPTERS.values():
+        assert adapter.get_class_tag("capability:missing_values") is False
+        assert adapter.get_class_tag("capability:random_state") is False
+        assert adapter.get_class_tag("capability:categorical_in_X") is False
         assert adapter.get_class_tag("capability:multivariate") is True
-        assert adapter.get_class_tag("capability:pred_int") is False
-        assert adapter.get_class_tag("capability:insample") is False
-        assert adapter.get_class_tag("requires-fh-in-fit") is False
-    else:
-        assert adapter.get_class_tag("capability:multivariate") is True
-        assert adapter.get_class_tag("capability:unequal_length") is True
-        if core_class._task == "classifier":
-            assert adapter.get_class_tag("capability:predict_proba") is True
+    forecaster = sk.SeqestimForecaster
+    assert forecaster.get_class_tag("capability:exogenous") is True
+    assert forecaster.get_class_tag("capability:pred_int") is False
+    assert forecaster.get_class_tag("capability:insample") is False
+    assert forecaster.get_class_tag("requires-fh-in-fit") is False
+    for task in ("classifier", "regressor"):
+        assert ADAPTERS[task][0].get_class_tag("capability:unequal_length") is True
+    assert sk.SeqestimClassifier.get_class_tag("capability:predict_proba") is True
 
 
 def test_import_seqestim_does_not_import_sktime():
@@ -118,11 +100,9 @@ def test_import_seqestim_does_not_import_sktime():
     assert result.stdout.strip() == "ok"
 
 
-@pytest.mark.parametrize("core_class", CORE_CLASSES, ids=lambda c: c.__name__)
-def test_docstring_example_runs(core_class):
-    adapter = _adapter_of(core_class)
+def test_module_docstring_example_runs():
     finder = doctest.DocTestFinder(recurse=False)
-    (test,) = finder.find(adapter, adapter.__name__, globs={})
+    (test,) = finder.find(sk, "seqestim.sktime", globs={})
     assert test.examples, "no docstring example"
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     runner.run(test)
@@ -130,6 +110,10 @@ def test_docstring_example_runs(core_class):
 
 
 # ------------------------------------------------------------------------------ containers
+def _params(core_class, **overrides):
+    return small_estimator(core_class, **overrides).get_params()
+
+
 @pytest.fixture(scope="module")
 def unit_test_panel():
     X_train, y_train = load_unit_test(split="train", return_type="numpy3D")
@@ -140,8 +124,10 @@ def unit_test_panel():
 @pytest.mark.parametrize("container", CONTAINERS)
 def test_classifier_containers_round_trip(unit_test_panel, container):
     X_train, y_train, X_test = unit_test_panel
-    params = _small(GRUClassifier, d_model=6)
-    adapter = sk.GRUClassifier(**params).fit(convert(X_train, "numpy3D", container), y_train)
+    params = _params(GRUClassifier, d_model=6)
+    adapter = sk.SeqestimClassifier(GRUClassifier(**params)).fit(
+        convert(X_train, "numpy3D", container), y_train
+    )
     core = GRUClassifier(**params).fit(X_train, y_train)  # the core on its own input
     expected = core.predict_proba(X_test)
     proba = adapter.predict_proba(convert(X_test, "numpy3D", container))
@@ -154,8 +140,8 @@ def test_regressor_containers_round_trip(container):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(30, 2, 10))
     y = X[:, 0].mean(axis=1) - X[:, 1, -1]
-    params = _small(GRURegressor, d_model=6)
-    adapter = sk.GRURegressor(**params).fit(convert(X, "numpy3D", container), y)
+    params = _params(GRURegressor, d_model=6)
+    adapter = sk.SeqestimRegressor(GRURegressor(**params)).fit(convert(X, "numpy3D", container), y)
     core = GRURegressor(**params).fit(X, y)
     prediction = adapter.predict(convert(X[:8], "numpy3D", container))
     np.testing.assert_array_equal(prediction, core.predict(X[:8]))
@@ -177,8 +163,8 @@ def _as_core_list(nested):
 
 def test_unequal_length_panels_through_adapter_and_core(japanese_vowels):
     X_train, y_train, X_test = japanese_vowels
-    params = _small(GRUClassifier, d_model=6)
-    adapter = sk.GRUClassifier(**params).fit(X_train, y_train)
+    params = _params(GRUClassifier, d_model=6)
+    adapter = sk.SeqestimClassifier(GRUClassifier(**params)).fit(X_train, y_train)
     assert adapter.estimator_.n_channels_ == 12
     core = GRUClassifier(**params).fit(_as_core_list(X_train), y_train)
     expected = core.predict_proba(_as_core_list(X_test))
@@ -193,19 +179,19 @@ def test_unequal_length_panels_through_adapter_and_core(japanese_vowels):
 def test_unequal_length_regression(japanese_vowels):
     X_train, _, X_test = japanese_vowels
     y = X_train.iloc[:, 0].map(np.mean).to_numpy()
-    adapter = sk.GRURegressor(**_small(GRURegressor, d_model=6)).fit(X_train, y)
+    adapter = sk.SeqestimRegressor(small_estimator(GRURegressor, d_model=6)).fit(X_train, y)
     prediction = adapter.predict(convert(X_test, "nested_univ", "df-list"))
     assert prediction.shape == (len(X_test),) and np.isfinite(prediction).all()
 
 
 # ------------------------------------------------------------------------------ forecasters
 def _forecaster_params(**overrides):
-    return _small(GRUForecaster, **{"d_model": 6, "window_length": 6, "horizon": 3, **overrides})
+    return _params(GRUForecaster, **{"d_model": 6, "window_length": 6, "horizon": 3, **overrides})
 
 
 def test_forecaster_matches_core_and_keeps_the_index():
     y = load_airline()
-    adapter = sk.GRUForecaster(**_forecaster_params()).fit(y.iloc[:120])
+    adapter = sk.SeqestimForecaster(GRUForecaster(**_forecaster_params())).fit(y.iloc[:120])
     core = GRUForecaster(**_forecaster_params()).fit(y.iloc[:120].to_numpy())
     fh = [1, 2, 5, 7]  # beyond the horizon (recursive) and not contiguous
     prediction = adapter.predict(fh=fh)
@@ -219,7 +205,7 @@ def test_forecaster_exogenous_and_multivariate():
     data = load_longley()
     y, X = data[0], data[1]  # TOTEMP and five exogenous columns, annual PeriodIndex
     params = _forecaster_params(window_length=4, horizon=2)
-    adapter = sk.GRUForecaster(**params).fit(y.iloc[:12], X=X.iloc[:12])
+    adapter = sk.SeqestimForecaster(GRUForecaster(**params)).fit(y.iloc[:12], X=X.iloc[:12])
     prediction = adapter.predict(fh=[1, 2, 3], X=X.iloc[12:15])
     core = GRUForecaster(**params).fit(y.iloc[:12].to_numpy(), X=X.iloc[:12].to_numpy())
     np.testing.assert_allclose(
@@ -229,7 +215,7 @@ def test_forecaster_exogenous_and_multivariate():
         adapter.predict(fh=[1, 2, 3], X=X.iloc[13:15])  # the row of step 1 is missing
     # several series at once: DataFrame in, DataFrame with the same columns out
     Y = X[["GNPDEFL", "GNP"]]
-    multi = sk.GRUForecaster(**params).fit(Y.iloc[:12]).predict(fh=[1, 2])
+    multi = sk.SeqestimForecaster(GRUForecaster(**params)).fit(Y.iloc[:12]).predict(fh=[1, 2])
     assert list(multi.columns) == ["GNPDEFL", "GNP"]
     assert multi.index.equals(Y.index[12:14])
 
@@ -237,7 +223,7 @@ def test_forecaster_exogenous_and_multivariate():
 def test_forecaster_update():
     y = load_airline()
     params = _forecaster_params()
-    forecaster = sk.GRUForecaster(**params).fit(y.iloc[:100])
+    forecaster = sk.SeqestimForecaster(GRUForecaster(**params)).fit(y.iloc[:100])
     weights = {k: v.clone() for k, v in forecaster.estimator_.module_.state_dict().items()}
     before = forecaster.predict(fh=[1, 2])
     # update_params=False: same network, context moved to the new data
@@ -249,7 +235,7 @@ def test_forecaster_update():
     assert not np.allclose(after.to_numpy(), before.to_numpy())
     # update_params=True: the same as fitting on everything seen so far
     forecaster.update(y.iloc[110:120])
-    refit = sk.GRUForecaster(**params).fit(y.iloc[:120])
+    refit = sk.SeqestimForecaster(GRUForecaster(**params)).fit(y.iloc[:120])
     np.testing.assert_allclose(
         forecaster.predict(fh=[1, 2, 3]).to_numpy(), refit.predict(fh=[1, 2, 3]).to_numpy()
     )
@@ -257,7 +243,7 @@ def test_forecaster_update():
 
 def test_forecaster_rejects_in_sample_and_intervals():
     y = load_airline()
-    forecaster = sk.GRUForecaster(**_forecaster_params()).fit(y.iloc[:60])
+    forecaster = sk.SeqestimForecaster(GRUForecaster(**_forecaster_params())).fit(y.iloc[:60])
     with pytest.raises(NotImplementedError):
         forecaster.predict_interval(fh=[1, 2])
     with pytest.raises((NotImplementedError, ValueError)):
@@ -271,7 +257,7 @@ def test_evaluate_with_expanding_window():
 
     y = load_airline().iloc[:72]
     cv = ExpandingWindowSplitter(initial_window=48, step_length=12, fh=[1, 2, 3])
-    results = evaluate(sk.GRUForecaster(**_forecaster_params()), cv, y)
+    results = evaluate(sk.SeqestimForecaster(GRUForecaster(**_forecaster_params())), cv, y)
     assert len(results) == 2
     assert np.isfinite(results.iloc[:, 0]).all()
 
@@ -280,7 +266,9 @@ def test_classification_pipeline_with_sktime_transformer(unit_test_panel):
     from sktime.transformations.series.exponent import ExponentTransformer
 
     X_train, y_train, X_test = unit_test_panel
-    pipeline = ExponentTransformer(power=0.5) * sk.GRUClassifier(**_small(GRUClassifier))
+    pipeline = ExponentTransformer(power=0.5) * sk.SeqestimClassifier(
+        small_estimator(GRUClassifier)
+    )
     pipeline.fit(X_train, y_train)
     assert pipeline.predict(X_test).shape == (len(X_test),)
 
@@ -294,22 +282,22 @@ def test_forecasting_grid_search_and_transformed_target():
     y = load_airline().iloc[:60]
     cv = ExpandingWindowSplitter(initial_window=40, step_length=10, fh=[1, 2])
     search = ForecastingGridSearchCV(
-        sk.GRUForecaster(**_forecaster_params()),
+        sk.SeqestimForecaster(GRUForecaster(**_forecaster_params())),
         cv=cv,
-        param_grid={"window_length": [4, 6]},
+        param_grid={"estimator__window_length": [4, 6]},
         backend=None,  # sequential: loky workers would re-import torch
     )
     pipeline = TransformedTargetForecaster([("log", LogTransformer()), ("gru", search)])
     prediction = pipeline.fit(y).predict(fh=[1, 2])
     assert prediction.index.equals(load_airline().index[60:62])
-    assert pipeline.steps_[-1][1].best_params_["window_length"] in (4, 6)
+    assert pipeline.steps_[-1][1].best_params_["estimator__window_length"] in (4, 6)
 
 
 def test_core_regressor_in_make_reduction():
     from sktime.forecasting.compose import make_reduction
 
     y = load_airline().iloc[:48]
-    regressor = GRURegressor(**_small(GRURegressor, d_model=6))
+    regressor = small_estimator(GRURegressor, d_model=6)
     forecaster = make_reduction(regressor, window_length=12, strategy="recursive").fit(y)
     prediction = forecaster.predict(fh=[1, 2, 3])
     assert prediction.index.equals(load_airline().index[48:51])

@@ -1,0 +1,136 @@
+"""What the classifier and regressor tasks share: panels in, a pooled linear head.
+
+Both tasks read float panels of sequences and give one output per sequence (or, with
+``output="sequence"``, per step).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from seqestim.estimators._base import SequenceEstimator
+from seqestim.estimators._data import Panel, check_panel
+from seqestim.estimators._training import TrainingParams
+from seqestim.nn._params import param, parameter_group
+from seqestim.nn.heads import POOLINGS, SequenceNet
+
+__all__ = ["PanelTask", "PoolingParams", "per_step_targets", "split_steps"]
+
+_OUTPUTS = ("pooled", "sequence")
+
+
+@parameter_group
+class PoolingParams:
+    """How a task network reads the backbone's per-step features."""
+
+    pooling: str = param(
+        "last",
+        "How the sequence of features is summarised: the last real step (for a bidirectional\n"
+        "model, the final state of each direction) or the mean over real steps.",
+        kind='{"last", "mean"}',
+    )
+    output: str = param(
+        "pooled",
+        '"pooled": one prediction per sequence; "sequence": one per step (``y`` then has a\n'
+        "time axis, e.g. the copy and denoise tasks); ``pooling`` is unused.",
+        kind='{"pooled", "sequence"}',
+    )
+
+
+class PanelTask(PoolingParams, TrainingParams, SequenceEstimator):
+    """Base of tasks that read panels of sequences and train a pooled head on the backbone.
+
+    The classifier and regressor tasks derive from it; a new task of this kind implements
+    ``_n_outputs``, ``_criterion``, ``fit``, its prediction methods and ``score`` (see
+    ARCHITECTURE.md, "Adding a task").
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Columns of a 2D ``X`` (the sequence length), else the number of channels.
+    feature_names_in_ : ndarray of str
+        Column names of a wide DataFrame ``X``, if given.
+    n_channels_ : int
+        Number of input channels seen by the network.
+    input_layout_ : str
+        "tabular" for a 2D ``X``, "sequence" for panels.
+    """
+
+    def _per_step(self) -> bool:
+        if self.output not in _OUTPUTS:
+            raise ValueError(f"output must be one of {_OUTPUTS}; got {self.output!r}.")
+        return self.output == "sequence"
+
+    def _pooling(self) -> str | None:
+        if self._per_step():
+            return None
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"Unknown pooling {self.pooling!r}; expected one of {POOLINGS}.")
+        return self.pooling
+
+    def _n_outputs(self) -> int:  # pragma: no cover - implemented by the tasks
+        raise NotImplementedError
+
+    def _build_module(self) -> torch.nn.Module:
+        backbone = self._make_backbone(self.n_channels_)
+        return SequenceNet(backbone, self._n_outputs(), pooling=self._pooling())
+
+    def _encode_panel(self, X, *, reset: bool, y=None) -> Panel:
+        """Validate ``X`` (and, in ``fit``, that a target ``y`` was given) as a :class:`Panel`.
+
+        With ``reset=True`` the input attributes (``n_features_in_``, ``n_channels_``, ...) are
+        recorded; otherwise the estimator must be fitted and ``X`` must match them.
+        """
+        if reset and y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
+        if not reset:
+            check_is_fitted(self, "net_")
+        return check_panel(self, X, reset=reset)
+
+    def _panel_outputs(self, panel: Panel) -> np.ndarray:
+        return self._network_outputs(panel.as_net_input())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+def per_step_targets(y, lengths: np.ndarray, fill, dtype) -> np.ndarray:
+    """Check per-step targets against the sequence lengths; pad them to ``(n, T_max, ...)``.
+
+    ``y`` is an array ``(n, T)`` / ``(n, k, T)`` (channels first, like ``X``) or a list of
+    ``(T_i,)`` / ``(k, T_i)`` arrays; padded steps get ``fill``.
+    """
+    if y is None or len(y) != len(lengths):
+        raise ValueError(
+            f'output="sequence" needs one target sequence per input sequence; got '
+            f"{None if y is None else len(y)} for {len(lengths)}."
+        )
+    rows = []
+    for i, (target, n) in enumerate(zip(y, lengths, strict=True)):
+        target = np.asarray(target)
+        target = target.T if target.ndim == 2 else target  # (k, T_i) -> (T_i, k)
+        if target.ndim not in (1, 2) or target.shape[0] != n:
+            raise ValueError(
+                f'output="sequence": target {i} must have one entry per step ({n} steps, '
+                f"channels first), got shape {np.asarray(y[i]).shape}."
+            )
+        rows.append(target)
+    trailing = rows[0].shape[1:]
+    padded = np.full((len(rows), int(lengths.max()), *trailing), fill, dtype=dtype)
+    for i, target in enumerate(rows):
+        padded[i, : len(target)] = target
+    return padded
+
+
+def split_steps(values: np.ndarray, lengths: np.ndarray):
+    """Per-step outputs ``(n, T_max, ...)`` as an array, or a list when lengths differ."""
+    if (lengths == values.shape[1]).all():
+        return values
+    return [v[:n] for v, n in zip(values, lengths, strict=True)]

@@ -1,0 +1,425 @@
+"""The one training engine of every neural estimator, and its parameters.
+
+:class:`TrainingParams` declares the training parameters every neural estimator accepts (the
+sklearn/skorch vocabulary). :func:`train_network` turns them into a skorch net around the
+module a task builds, trains it on the task's encoded inputs and targets, and returns it;
+:func:`network_outputs` runs the trained network at prediction time. What the engine does for
+every task and model:
+
+- seeding without global side effects: weights, dropout, shuffling and the validation split are
+  drawn inside ``torch.random.fork_rng`` from a seed drawn from ``random_state``;
+- device placement (``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"auto"``);
+- early stopping on a validation split the task chooses (stratified for classifiers), restoring
+  the best weights; gradient clipping; the user's skorch callbacks (copies, never the objects
+  given); a tqdm progress bar with an ETA for ``verbose=1``;
+- a NaN/inf loss stops training with :class:`TrainingDivergedError` naming the epoch and batch,
+  *before* the optimizer applies the step (so ``warm_start`` never keeps a poisoned update);
+- the backbone's own optimizer parameter groups (S5 trains its SSM parameters at ``ssm_lr``);
+- batch-norm population statistics recomputed with the final weights after training;
+- at prediction time, on the CPU, the network runs in float64: the outputs of one sequence then
+  do not depend on which other sequences share its batch, to far below float32 precision (in
+  float32, BLAS kernels round a row differently depending on where it sits in the batch).
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+import numbers
+import sys
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping
+from skorch.dataset import ValidSplit
+
+from seqestim.nn._params import param, parameter_group
+
+__all__ = [
+    "TrainingDivergedError",
+    "TrainingParams",
+    "network_outputs",
+    "train_network",
+]
+
+_OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "rmsprop": torch.optim.RMSprop,
+    "adagrad": torch.optim.Adagrad,
+}
+
+
+@parameter_group
+class TrainingParams:
+    """The training parameters shared by every neural estimator."""
+
+    max_epochs: int = param(50, "Number of passes over the training data.")
+    lr: float = param(1e-3, "Learning rate of the optimizer.")
+    batch_size: int = param(32, "Sequences per mini-batch (also used at predict time).")
+    optimizer: str = param(
+        "adamw",
+        '"adam", "adamw", "sgd", "rmsprop", "adagrad" or an optimizer class.',
+        kind="str or torch.optim.Optimizer subclass",
+    )
+    weight_decay: float = param(0.0, "Weight decay of the optimizer.")
+    early_stopping: bool = param(
+        False,
+        "Hold out ``validation_fraction`` of the training data and stop when the validation "
+        "loss\nhas not improved for ``n_iter_no_change`` epochs; the best weights are restored.",
+    )
+    validation_fraction: float = param(
+        0.1, "Share of the training data held out when ``early_stopping`` is True."
+    )
+    n_iter_no_change: int = param(10, "Patience of early stopping, in epochs.")
+    gradient_clip: float | None = param(
+        None, "Rescale gradients whose global norm exceeds this value.", kind="float or None"
+    )
+    device: str = param("cpu", '"cpu", "cuda", "cuda:N" or "auto" (CUDA when available).')
+    callbacks: list | None = param(
+        None,
+        "Extra skorch callbacks; copies are used, the objects given are never modified.",
+        kind="list of skorch callbacks or (name, callback) tuples",
+    )
+    random_state: int | None = param(
+        None,
+        "Seeds weight initialisation, dropout, shuffling and the validation split without\n"
+        "touching the global random state.",
+        kind="int, RandomState instance or None",
+    )
+    verbose: int = param(
+        0, "0: silent; 1: a progress bar over epochs with an ETA; 2: also a table per epoch."
+    )
+    warm_start: bool = param(
+        False, "Continue training the fitted network on the next call to ``fit``."
+    )
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Raised when the training loss becomes NaN or infinite."""
+
+
+class _Net(NeuralNet):
+    """skorch's ``NeuralNet`` with what seqestim adds to it.
+
+    - the backbone may ask for its own optimizer parameter groups (S5's SSM learning rate);
+    - a NaN/inf loss raises :class:`TrainingDivergedError` before the gradients are computed,
+      so the optimizer never applies the step.
+    """
+
+    def initialize_optimizer(self, triggered_directly=None):
+        backbone = getattr(self.module_, "backbone", None)
+        if hasattr(backbone, "optimizer_param_groups"):
+            groups = backbone.optimizer_param_groups(self.lr, self.optimizer__weight_decay)
+            grouped = {id(p) for group in groups for p in group["params"]}
+            rest = [p for p in self.module_.parameters() if id(p) not in grouped]
+            kwargs = {
+                k: v for k, v in self.get_params_for("optimizer").items() if k != "param_groups"
+            }
+            self.optimizer_ = self.optimizer([*groups, {"params": rest}], lr=self.lr, **kwargs)
+            return self
+        return super().initialize_optimizer(triggered_directly)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if training:
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                epoch = len(self.history)
+                batch = len(self.history[-1, "batches"]) + 1 if epoch else 1
+                raise TrainingDivergedError(
+                    f"The training loss became {value} in epoch {epoch}, batch {batch}. "
+                    "Try a smaller lr, gradient_clip, or scaled inputs."
+                )
+        return loss
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_float64_copy", None)  # a cache, rebuilt on demand
+        return state
+
+
+class _EpochProgressBar(Callback):
+    """One tqdm bar over epochs with an ETA and the latest losses (``verbose=1``)."""
+
+    def on_train_begin(self, net, **kwargs):
+        from tqdm.auto import tqdm
+
+        self.bar_ = tqdm(total=net.max_epochs, unit="epoch", file=sys.stderr, leave=True)
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        losses = {k: f"{row[k]:.4g}" for k in ("train_loss", "valid_loss") if k in row}
+        self.bar_.set_postfix(losses, refresh=False)
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        self.bar_.close()
+        self.bar_ = None
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["bar_"] = None  # an open terminal bar cannot be pickled
+        return state
+
+
+# ------------------------------------------------------------------------------------ checks
+def check_training_params(estimator) -> None:
+    """Raise a ``ValueError`` naming the first invalid training parameter of ``estimator``."""
+    for name in ("max_epochs", "batch_size", "n_iter_no_change"):
+        value = getattr(estimator, name)
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
+    lr = estimator.lr
+    if not (isinstance(lr, numbers.Real) and not isinstance(lr, bool) and 0 < lr < math.inf):
+        raise ValueError(f"lr must be a positive finite number; got {lr!r}.")
+    if not 0.0 < estimator.validation_fraction < 1.0:
+        raise ValueError(
+            f"validation_fraction must be in (0, 1); got {estimator.validation_fraction!r}."
+        )
+    clip = estimator.gradient_clip
+    if clip is not None and not (isinstance(clip, numbers.Real) and 0 < clip < math.inf):
+        raise ValueError(f"gradient_clip must be None or a positive number; got {clip!r}.")
+    if not (isinstance(estimator.weight_decay, numbers.Real) and estimator.weight_decay >= 0):
+        raise ValueError(f"weight_decay must be >= 0; got {estimator.weight_decay!r}.")
+    resolve_device(estimator.device)
+    resolve_optimizer(estimator.optimizer)
+
+
+def resolve_device(device) -> str:
+    """The torch device string for the ``device`` parameter, with clear errors."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}.")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was requested, but no CUDA device is available.")
+    return device
+
+
+def resolve_optimizer(optimizer) -> type:
+    """The optimizer class for the ``optimizer`` parameter, with clear errors."""
+    if isinstance(optimizer, str):
+        try:
+            return _OPTIMIZERS[optimizer.lower()]
+        except KeyError:
+            raise ValueError(
+                f"Unknown optimizer {optimizer!r}; use one of {sorted(_OPTIMIZERS)} or a "
+                "torch.optim.Optimizer subclass."
+            ) from None
+    if inspect.isclass(optimizer) and issubclass(optimizer, torch.optim.Optimizer):
+        return optimizer
+    raise TypeError(
+        f"optimizer must be a name or a torch.optim.Optimizer class; got {optimizer!r}."
+    )
+
+
+def draw_seed(random_state) -> int:
+    """A seed for torch drawn from ``random_state`` (int, ``RandomState`` or None)."""
+    from sklearn.utils import check_random_state
+
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+# ------------------------------------------------------------------------------------ training
+def _callbacks(estimator, early_stopping: bool) -> list:
+    callbacks = []
+    if early_stopping:
+        callbacks.append(
+            ("early_stopping", EarlyStopping(patience=estimator.n_iter_no_change, load_best=True))
+        )
+    if estimator.gradient_clip is not None:
+        callbacks.append(("gradient_clip", GradientNormClipping(estimator.gradient_clip)))
+    if estimator.verbose:
+        callbacks.append(("progress", _EpochProgressBar()))
+    for index, callback in enumerate(estimator.callbacks or ()):
+        name = callback[0] if isinstance(callback, tuple) else f"user_{index}"
+        callback = callback[1] if isinstance(callback, tuple) else callback
+        callbacks.append((name, copy.deepcopy(callback)))  # never mutate the user's object
+    return callbacks
+
+
+def build_net(estimator, module: torch.nn.Module, criterion, *, seed: int, train_split=None):
+    """The skorch net that trains ``module`` with the estimator's training parameters.
+
+    Parameters
+    ----------
+    estimator : SequenceEstimator
+        Supplies the training parameters.
+    module : torch.nn.Module
+        The task network (backbone and head); its ``forward`` takes the keys of the input dict.
+    criterion : type
+        Loss class (a ``torch.nn.Module`` subclass).
+    seed : int
+        Seeds the shuffling generator.
+    train_split : callable or None
+        skorch train/validation split; None trains on everything.
+
+    Returns
+    -------
+    net : skorch.NeuralNet
+        Not initialized.
+    """
+    return _Net(
+        module=module,
+        criterion=criterion,
+        optimizer=resolve_optimizer(estimator.optimizer),
+        optimizer__weight_decay=estimator.weight_decay,
+        lr=estimator.lr,
+        max_epochs=estimator.max_epochs,
+        batch_size=estimator.batch_size,
+        train_split=train_split,
+        callbacks=_callbacks(estimator, early_stopping=train_split is not None),
+        iterator_train__shuffle=True,
+        iterator_train__generator=torch.Generator().manual_seed(seed),
+        device=resolve_device(estimator.device),
+        verbose=int(estimator.verbose >= 2),
+    )
+
+
+def default_train_split(estimator, targets, seed: int, *, stratify: bool):
+    """A random (stratified when possible) validation split, or None without early stopping."""
+    if not estimator.early_stopping:
+        return None
+    if stratify:
+        _, counts = np.unique(targets, return_counts=True)
+        stratify = len(counts) > 1 and counts.min() >= 2
+    return ValidSplit(estimator.validation_fraction, stratified=stratify, random_state=seed)
+
+
+def train_network(estimator, inputs: dict, targets, *, stratify: bool = False):
+    """Train the estimator's network on encoded data; returns the trained skorch net.
+
+    With ``warm_start`` and a fitted ``net_``, training continues on that net; otherwise the
+    task's ``_build_module()`` and ``_criterion()`` make a new one. The task may choose the
+    validation split of early stopping through ``_train_split(targets, seed)``.
+
+    Parameters
+    ----------
+    estimator : SequenceEstimator
+    inputs : dict of str -> ndarray
+        Keyword arguments of the module's ``forward``, one row per training example.
+    targets : ndarray
+        One row per training example.
+    stratify : bool, default=False
+        Stratify the default validation split by ``targets``.
+
+    Returns
+    -------
+    net : skorch.NeuralNet
+    """
+    check_training_params(estimator)
+    seed = draw_seed(estimator.random_state)
+    devices = [torch.cuda.current_device()] if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):  # no global RNG side effects
+        torch.manual_seed(seed)
+        if estimator.warm_start and hasattr(estimator, "net_"):
+            net = estimator.net_
+            net.partial_fit(inputs, targets)
+        else:
+            split = estimator._train_split(targets, seed)
+            if split is None and estimator.early_stopping:
+                split = default_train_split(estimator, targets, seed, stratify=stratify)
+            module = estimator._build_module()
+            net = build_net(estimator, module, estimator._criterion(), seed=seed, train_split=split)
+            net.fit(inputs, targets)
+        _recalibrate_population_statistics(net, inputs)
+    return net
+
+
+def _recalibrate_population_statistics(net: NeuralNet, inputs: dict) -> None:
+    """Recompute batch-norm population statistics with the final weights.
+
+    During training the running statistics are moving averages over weights that kept
+    changing, so after a short or high-learning-rate fit they lag the final network and
+    predictions suffer. One extra pass over the training data in training mode, with every
+    normalization layer set to a plain cumulative average (``momentum=None``), gives the
+    statistics of the final network (as ``torch.optim.swa_utils.update_bn`` does). A layer
+    takes part when it has ``reset_running_stats()`` and a ``momentum`` attribute that accepts
+    None (torch's batch norms and seqestim's own follow this protocol).
+    """
+    layers = [
+        m
+        for m in net.module_.modules()
+        if hasattr(m, "reset_running_stats") and hasattr(m, "momentum")
+    ]
+    if not layers:
+        return
+    momenta = [m.momentum for m in layers]
+    was_training = net.module_.training
+    try:
+        for layer in layers:
+            layer.reset_running_stats()
+            layer.momentum = None
+        net.module_.train()
+        with torch.no_grad():
+            for batch in net.get_iterator(net.get_dataset(inputs), training=False):
+                net.infer(batch[0])
+    finally:
+        for layer, momentum in zip(layers, momenta, strict=True):
+            layer.momentum = momentum
+        net.module_.train(was_training)
+
+
+# ------------------------------------------------------------------------------------ inference
+def _inference_module(net: NeuralNet, exact: bool) -> torch.nn.Module:
+    """The module to predict with: a float64 copy on the CPU (cached until weights change)."""
+    module = net.module_
+    if not exact:
+        return module
+    tensors = list(module.parameters()) + list(module.buffers())
+    # a tensor's _version grows with every in-place change (optimizer steps, load_state_dict)
+    signature = tuple((id(t), t._version) for t in tensors)
+    cached = net.__dict__.get("_float64_copy")
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    copied = copy.deepcopy(module).double()
+    net.__dict__["_float64_copy"] = (signature, copied)
+    return copied
+
+
+def network_outputs(net: NeuralNet, inputs: dict, batch_size: int) -> np.ndarray:
+    """Run the trained network on encoded inputs in eval mode; float64 numpy outputs.
+
+    Parameters
+    ----------
+    net : skorch.NeuralNet
+        A trained net.
+    inputs : dict of str -> ndarray
+        Keyword arguments of the module's ``forward``, one row per example.
+    batch_size : int
+        Rows per forward pass.
+
+    Returns
+    -------
+    outputs : ndarray
+        The module's outputs for every row, in float64.
+    """
+    device = torch.device(net.device)
+    exact = device.type == "cpu"
+    module = _inference_module(net, exact)
+    was_training = module.training
+    module.eval()
+    n_rows = len(next(iter(inputs.values())))
+    outputs = []
+    try:
+        with torch.no_grad():
+            for start in range(0, n_rows, batch_size):
+                batch = {
+                    key: _as_tensor(value[start : start + batch_size], device, exact)
+                    for key, value in inputs.items()
+                }
+                outputs.append(module(**batch).detach().to("cpu", torch.float64).numpy())
+    finally:
+        module.train(was_training)
+    return np.concatenate(outputs)
+
+
+def _as_tensor(value: np.ndarray, device: torch.device, exact: bool) -> torch.Tensor:
+    tensor = torch.as_tensor(value)
+    if exact and tensor.is_floating_point():
+        tensor = tensor.double()
+    return tensor.to(device)

@@ -1,0 +1,181 @@
+"""Estimators on the gated recurrent networks compared by Chung et al. (2014): tanh RNN, GRU, LSTM.
+
+The backbones and their equations are in :mod:`seqestim.nn.gated_rnn`; every estimator here
+takes their :class:`~seqestim.nn.gated_rnn.RecurrentParams` (width, depth, direction, dropout
+and the recurrent normalizations) plus its task's and the training parameters.
+
+Reference: J. Chung, C. Gulcehre, K. Cho, Y. Bengio. "Empirical Evaluation of Gated Recurrent
+Neural Networks on Sequence Modeling." NIPS 2014 Deep Learning Workshop, arXiv:1412.3555.
+"""
+
+from __future__ import annotations
+
+from seqestim.estimators.classifier import SequenceClassifier
+from seqestim.estimators.forecaster import SequenceForecaster
+from seqestim.estimators.regressor import SequenceRegressor
+from seqestim.nn.gated_rnn import GRU, LSTM, RNN, RecurrentParams
+
+__all__ = [
+    "GRUClassifier",
+    "GRUForecaster",
+    "GRURegressor",
+    "LSTMClassifier",
+    "LSTMForecaster",
+    "LSTMRegressor",
+    "RNNClassifier",
+    "RNNForecaster",
+    "RNNRegressor",
+]
+
+
+class RNNClassifier(RecurrentParams, SequenceClassifier):
+    """Sequence classifier on a tanh recurrent network, the ungated baseline of Chung et al.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqestim import RNNClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(40, 2, 16))  # 40 sequences, 2 channels, 16 steps
+    >>> y = (X[:, 0].mean(axis=1) > 0).astype(int)
+    >>> clf = RNNClassifier(d_model=8, max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:3]).shape
+    (3, 2)
+    """
+
+    _backbone = RNN
+
+
+class RNNRegressor(RecurrentParams, SequenceRegressor):
+    """Sequence regressor on a tanh recurrent network, the ungated baseline of Chung et al.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqestim import RNNRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(40, 2, 16))
+    >>> reg = RNNRegressor(d_model=8, max_epochs=5, random_state=0).fit(X, X[:, 0].sum(axis=1))
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
+
+    _backbone = RNN
+
+
+class RNNForecaster(RecurrentParams, SequenceForecaster):
+    """Forecaster on a tanh recurrent network, the ungated baseline of Chung et al.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqestim import RNNForecaster
+    >>> y = np.sin(np.arange(120) / 6.0)
+    >>> forecaster = RNNForecaster(d_model=8, max_epochs=5, random_state=0).fit(y)
+    >>> forecaster.predict(fh=6).shape
+    (6,)
+    """
+
+    _backbone = RNN
+
+
+class GRUClassifier(RecurrentParams, SequenceClassifier):
+    """Sequence classifier on gated recurrent units, in the form of Chung et al. (2014).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqestim import GRUClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(40, 2, 16))  # 40 sequences, 2 channels, 16 steps
+    >>> y = (X[:, 0].mean(axis=1) > 0).astype(int)
+    >>> clf = GRUClassifier(d_model=8, max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:3]).shape
+    (3, 2)
+    """
+
+    _backbone = GRU
+
+
+class GRURegressor(RecurrentParams, SequenceRegressor):
+    """Sequence regressor on gated recurrent units, in the form of Chung et al. (2014).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqestim import GRURegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(40, 2, 16))
+    >>> reg = GRURegressor(d_model=8, max_epochs=5, random_state=0).fit(X, X[:, 0].sum(axis=1))
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
+
+    _backbone = GRU
+
+
+class GRUForecaster(RecurrentParams, SequenceForecaster):
+    """Forecaster on gated recurrent units, in the form of Chung et al. (2014).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqestim import GRUForecaster
+    >>> y = np.sin(np.arange(120) / 6.0)
+    >>> forecaster = GRUForecaster(d_model=8, max_epochs=5, random_state=0).fit(y)
+    >>> forecaster.predict(fh=6).shape
+    (6,)
+    """
+
+    _backbone = GRU
+
+
+class LSTMClassifier(RecurrentParams, SequenceClassifier):
+    """Sequence classifier on LSTM units with diagonal peepholes, as compared by Chung et al.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqestim import LSTMClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(40, 2, 16))  # 40 sequences, 2 channels, 16 steps
+    >>> y = (X[:, 0].mean(axis=1) > 0).astype(int)
+    >>> clf = LSTMClassifier(d_model=8, max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:3]).shape
+    (3, 2)
+    """
+
+    _backbone = LSTM
+
+
+class LSTMRegressor(RecurrentParams, SequenceRegressor):
+    """Sequence regressor on LSTM units with diagonal peepholes, as compared by Chung et al.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqestim import LSTMRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(40, 2, 16))
+    >>> reg = LSTMRegressor(d_model=8, max_epochs=5, random_state=0).fit(X, X[:, 0].sum(axis=1))
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
+
+    _backbone = LSTM
+
+
+class LSTMForecaster(RecurrentParams, SequenceForecaster):
+    """Forecaster on LSTM units with diagonal peepholes, as compared by Chung et al.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqestim import LSTMForecaster
+    >>> y = np.sin(np.arange(120) / 6.0)
+    >>> forecaster = LSTMForecaster(d_model=8, max_epochs=5, random_state=0).fit(y)
+    >>> forecaster.predict(fh=6).shape
+    (6,)
+    """
+
+    _backbone = LSTM
