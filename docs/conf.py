@@ -33,7 +33,13 @@ extensions = [
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "generated/models_table.rst"]  # included
+exclude_patterns = [  # the generated pages are included by models.rst and api.rst
+    "_build",
+    "Thumbs.db",
+    ".DS_Store",
+    "generated/models_table.rst",
+    "generated/api_estimators.rst",
+]
 html_theme = "alabaster"
 html_static_path = []
 
@@ -90,20 +96,22 @@ def _write_model_table(app):
         out.write_text(text)
 
 
-def _check_api_lists_every_estimator(app):
-    """Warn when api.rst misses a named estimator (a new model was registered)."""
-    import re
+def _write_estimator_api(app):
+    """Generate ``generated/api_estimators.rst``: one autosummary section per registered task."""
+    from seqestim.estimators import list_tasks, named_estimators
 
-    from sphinx.util import logging
-
-    from seqestim.estimators import _generated
-
-    listed = set(re.findall(r"^\s+(\w+)\s*$", (Path(app.srcdir) / "api.rst").read_text(), re.M))
-    missing = sorted(set(_generated.__all__) - listed)
-    if missing:
-        logging.getLogger(__name__).warning(
-            "api.rst does not list these estimators: %s", ", ".join(missing)
-        )
+    lines = []
+    for task in list_tasks():
+        title = task.replace("_", " ").capitalize() + "s"
+        lines += [title, "-" * len(title), "", ".. autosummary::", "   :toctree: generated/"]
+        lines += ["   :nosignatures:", ""]
+        lines += [f"   {cls.__name__}" for cls in named_estimators(task)]
+        lines.append("")
+    out = Path(app.srcdir) / "generated" / "api_estimators.rst"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(lines)
+    if not out.exists() or out.read_text() != text:
+        out.write_text(text)
 
 
 def _skip_metadata_request_methods(app, what, name, obj, skip, options):
@@ -116,4 +124,4 @@ def _skip_metadata_request_methods(app, what, name, obj, skip, options):
 def setup(app):
     app.connect("builder-inited", _write_model_table)
     app.connect("autodoc-skip-member", _skip_metadata_request_methods)
-    app.connect("builder-inited", _check_api_lists_every_estimator)
+    app.connect("builder-inited", _write_estimator_api)

@@ -26,21 +26,22 @@ from pathlib import Path
 
 import torch
 
-from seqestim.nn.cdil import CDIL, DIL, TCN, coverage_depth
-from seqestim.nn.gated_rnn import GRU
+from seqestim.nn.cdil import CDIL, DIL, DilatedConvParams, coverage_depth
+from seqestim.nn.gated_rnn import GRU, RecurrentParams
+from seqestim.nn.tcn import TCN, TCNParams
 
 RESULTS = Path(__file__).parent / "results"
 
 
 def build(name: str, L: int, d_input: int, d_model: int):
     if name in ("cdil", "cdil_ragged"):
-        return CDIL(d_input, d_model=d_model, max_len=L)
+        return CDIL(d_input, DilatedConvParams(d_model=d_model, max_len=L))
     if name == "dil":
-        return DIL(d_input, d_model=d_model, max_len=L)
+        return DIL(d_input, DilatedConvParams(d_model=d_model, max_len=L))
     if name == "tcn":
-        return TCN(d_input, d_model=d_model, max_len=L)
+        return TCN(d_input, TCNParams(d_model=d_model, max_len=L))
     if name == "gru":
-        return GRU(d_input, d_model=d_model)
+        return GRU(d_input, RecurrentParams(d_model=d_model))
     raise ValueError(name)
 
 

@@ -1,7 +1,7 @@
 """Rolling-origin comparison of the ARMA cell and GRU forecasters with ARIMA baselines.
 
 On airline, lynx, sunspots and co2, every model of ``seqestim compare`` (the same model set and
-settings: :func:`seqestim._cli_compare.make_forecasters`) is cross-validated with
+settings: :func:`seqestim.cli.compare.make_forecasters`) is cross-validated with
 ``TimeSeriesSplit(n_folds, test_size=period)``: ARMACellForecaster, GRUForecaster,
 AutoARIMAForecaster (restricted stepwise search), ARIMAForecaster with the textbook order and
 NaiveForecaster(seasonal_last). Reported per dataset: mean MASE over the folds, mean fit time,
@@ -48,7 +48,7 @@ def main(argv=None) -> int:
     import statsmodels
     import torch
 
-    from seqestim._cli_compare import DATASETS, compare, summary_table
+    from seqestim.cli.compare import DATASETS, compare, summary_table
 
     started = time.perf_counter()
     report = {

@@ -1,11 +1,11 @@
 """Framework overhead: ``GRUClassifier.fit`` against a hand-written PyTorch loop.
 
 Both sides train the same network, built the way the estimator builds it
-(``SequenceNet(GRU(d_input, d_model=...), n_classes)``, default ``pooling="last"``), on the same
-data with the same number of epochs, batch size, optimizer (AdamW, the estimator's default),
-learning rate and loss. The hand-written loop is what a PyTorch user would write: tensors in a
-``TensorDataset``, a shuffling ``DataLoader``, ``zero_grad / forward / backward / step``. Its
-timing includes building the module and converting the numpy data, as ``fit`` does.
+(``SequenceNet(GRU(d_input, RecurrentParams(...)), n_classes)``, default ``pooling="last"``),
+on the same data with the same number of epochs, batch size, optimizer (AdamW, the estimator's
+default), learning rate and loss. The hand-written loop is what a PyTorch user would write:
+tensors in a ``TensorDataset``, a shuffling ``DataLoader``, ``zero_grad / forward / backward /
+step``. Its timing includes building the module and converting the numpy data, as ``fit`` does.
 
 The two fits alternate within each repetition (and swap order every repetition), so machine
 noise hits both alike; the reported number is the median over repetitions of the per-repetition
@@ -40,7 +40,7 @@ from torch import nn
 
 from seqestim import GRUClassifier
 from seqestim.datasets.ucr import load_ucr
-from seqestim.nn.gated_rnn import GRU
+from seqestim.nn.gated_rnn import GRU, RecurrentParams
 from seqestim.nn.heads import SequenceNet
 
 HERE = Path(__file__).resolve().parent
@@ -63,7 +63,7 @@ def hand_written_fit(X, y, *, d_model, batch_size, epochs, lr, seed):
     x = torch.as_tensor(np.ascontiguousarray(X.transpose(0, 2, 1)), dtype=torch.float32)
     lengths = torch.full((len(x),), x.shape[1], dtype=torch.int64)
     targets = torch.as_tensor(np.searchsorted(classes, y), dtype=torch.int64)
-    model = SequenceNet(GRU(x.shape[2], d_model=d_model), max(2, len(classes)))
+    model = SequenceNet(GRU(x.shape[2], RecurrentParams(d_model=d_model)), max(2, len(classes)))
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     criterion = nn.CrossEntropyLoss()
     loader = torch.utils.data.DataLoader(

@@ -45,6 +45,7 @@ from seqestim.datasets.memory_tasks import (
 )
 from seqestim.nn.gated_rnn import GRU, LSTM
 from seqestim.nn.nc_gru import NCGRU, ScaledCayleyOrthogonal
+from seqestim.registry import get_spec
 
 HERE = Path(__file__).resolve().parent
 
@@ -126,38 +127,45 @@ def effective_parameters(module):
     return total
 
 
+def build(cls, d_input, **params):
+    """``cls(d_input, <its parameter group>(**params))``."""
+    return get_spec(cls).build(d_input, **params)
+
+
 def _width_matching(cls, d_input, target):
     """Width whose parameter count is closest to ``target`` (counts grow with the width)."""
     lo, hi = 1, 512
     while hi - lo > 1:  # smallest width with at least ``target`` parameters
         mid = (lo + hi) // 2
-        if effective_parameters(cls(d_input, d_model=mid)) >= target:
+        if effective_parameters(build(cls, d_input, d_model=mid)) >= target:
             hi = mid
         else:
             lo = mid
-    return min((lo, hi), key=lambda d: abs(effective_parameters(cls(d_input, d_model=d)) - target))
+    return min(
+        (lo, hi), key=lambda d: abs(effective_parameters(build(cls, d_input, d_model=d)) - target)
+    )
 
 
 def model_table(group, d_input, width):
     """Map name -> constructor of the backbone (widths matched to an LSTM of ``width`` units)."""
     if group == "gated":
-        target = effective_parameters(LSTM(d_input, d_model=width))
+        target = effective_parameters(build(LSTM, d_input, d_model=width))
         d_gru = _width_matching(GRU, d_input, target)
         d_nc = _width_matching(NCGRU, d_input, target)
         return {
-            "NC-GRU": lambda: NCGRU(d_input, d_model=d_nc, n_neg_ones=d_nc // 2),
-            "GRU": lambda: GRU(d_input, d_model=d_gru),
-            "LSTM": lambda: LSTM(d_input, d_model=width),
+            "NC-GRU": lambda: build(NCGRU, d_input, d_model=d_nc, n_neg_ones=d_nc // 2),
+            "GRU": lambda: build(GRU, d_input, d_model=d_gru),
+            "LSTM": lambda: build(LSTM, d_input, d_model=width),
         }
     return {
-        "LSTM": lambda: LSTM(d_input, d_model=width),
-        "LN-LSTM": lambda: LSTM(d_input, d_model=width, normalization="layer"),
-        "ATN-LSTM": lambda: LSTM(
-            d_input, d_model=width, normalization="assorted_time", atn_window=25
+        "LSTM": lambda: build(LSTM, d_input, d_model=width),
+        "LN-LSTM": lambda: build(LSTM, d_input, d_model=width, normalization="layer"),
+        "ATN-LSTM": lambda: build(
+            LSTM, d_input, d_model=width, normalization="assorted_time", atn_window=25
         ),
-        "BN-LSTM": lambda: LSTM(d_input, d_model=width, normalization="batch"),
-        "BLN-LSTM": lambda: LSTM(
-            d_input, d_model=width, normalization="batch_layer", bln_batch_size=BATCH
+        "BN-LSTM": lambda: build(LSTM, d_input, d_model=width, normalization="batch"),
+        "BLN-LSTM": lambda: build(
+            LSTM, d_input, d_model=width, normalization="batch_layer", bln_batch_size=BATCH
         ),
     }
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from seqestim.nn.s5 import S5, linear_recurrence_loop, linear_recurrence_scan
+from seqestim.nn.s5 import S5, S5Params, linear_recurrence_loop, linear_recurrence_scan
 
 HERE = Path(__file__).resolve().parent
 
@@ -81,7 +81,7 @@ def scan_vs_loop(lengths, batch, states, repeats):
 
 def model_growth(lengths, batch, repeats, **model_kw):
     torch.manual_seed(0)
-    model = S5(1, **model_kw).train()
+    model = S5(1, S5Params(**model_kw)).train()
     rows = []
     for L in lengths:
         x = torch.randn(batch, L, 1)

@@ -5,7 +5,8 @@ An sktime classification pipeline around ``GRUClassifier``
 JapaneseVowels has 12 channels and utterances of 7 to 29 steps: an unequal-length panel, which
 the seqestim adapters take as is (padding and masking happen inside). The pipeline puts an
 sktime transformer in front of the classifier: each utterance is standardised channel by
-channel, then ``seqestim.sktime.GRUClassifier`` classifies the speaker.
+channel, then ``GRUClassifier`` (in :class:`seqestim.sktime.SeqestimClassifier`) classifies
+the speaker.
 """
 
 from sklearn.metrics import accuracy_score
@@ -15,7 +16,8 @@ from sktime.datasets import load_japanese_vowels
 from sktime.transformations.compose import FitInTransform
 from sktime.transformations.series.adapt import TabularToSeriesAdaptor
 
-from seqestim.sktime import GRUClassifier
+from seqestim import GRUClassifier
+from seqestim.sktime import SeqestimClassifier
 
 X_train, y_train = load_japanese_vowels(split="train", return_type="nested_univ")
 X_test, y_test = load_japanese_vowels(split="test", return_type="nested_univ")
@@ -29,7 +31,8 @@ print(
 # ``transformer * classifier`` builds sktime's ``ClassifierPipeline``. The scaler is fitted on
 # each utterance on its own (``FitInTransform``), so test utterances need no training statistics.
 scaler = FitInTransform(TabularToSeriesAdaptor(StandardScaler()))
-pipeline = scaler * GRUClassifier(d_model=32, max_epochs=15, lr=0.01, random_state=0)
+classifier = GRUClassifier(d_model=32, max_epochs=15, lr=0.01, random_state=0)
+pipeline = scaler * SeqestimClassifier(classifier)
 pipeline.fit(X_train, y_train)
 accuracy = accuracy_score(y_test, pipeline.predict(X_test))
 baseline = accuracy_score(y_test, DummyClassifier().fit(X_train, y_train).predict(X_test))

@@ -2,9 +2,9 @@
 Neural ARMA next to ARIMA in sktime's ``evaluate``
 ==================================================
 
-``seqestim.sktime.ARMACellForecaster`` is an sktime forecaster, so sktime's backtesting runs it
-exactly as it runs sktime's own models. Here both forecast the airline series 12 months ahead
-from an expanding window: the neural ARMA cell (on the log series, through
+``SeqestimForecaster(ARMACellForecaster(...))`` is an sktime forecaster, so sktime's backtesting
+runs it exactly as it runs sktime's own models. Here both forecast the airline series 12 months
+ahead from an expanding window: the neural ARMA cell (on the log series, through
 ``TransformedTargetForecaster``) and a seasonal ARIMA(1,1,0)(0,1,0)12 fitted by statsmodels
 (sktime's ``StatsModelsARIMA``; sktime's pmdarima-based ``ARIMA`` needs the optional pmdarima
 package).
@@ -21,7 +21,8 @@ from sktime.split import ExpandingWindowSplitter
 from sktime.transformations.series.boxcox import LogTransformer
 from sktime.transformations.series.difference import Differencer
 
-from seqestim.sktime import ARMACellForecaster
+from seqestim import ARMACellForecaster
+from seqestim.sktime import SeqestimForecaster
 
 y = load_airline()
 cv = ExpandingWindowSplitter(initial_window=96, step_length=12, fh=list(range(1, 13)))
@@ -37,8 +38,10 @@ neural = TransformedTargetForecaster(
         ("deseasonalise", Differencer(lags=12)),
         (
             "arma",
-            ARMACellForecaster(
-                p=3, q=2, window_length=24, horizon=12, max_epochs=60, lr=0.01, random_state=0
+            SeqestimForecaster(
+                ARMACellForecaster(
+                    p=3, q=2, window_length=24, horizon=12, max_epochs=60, lr=0.01, random_state=0
+                )
             ),
         ),
     ]
