@@ -27,18 +27,27 @@ from seqestim.estimators.frames import FrameForecaster, FrameParams
 from seqestim.estimators.gated_rnn import (
     GRUClassifier,
     GRUForecaster,
+    GRULanguageModel,
     GRURegressor,
     LSTMClassifier,
     LSTMForecaster,
+    LSTMLanguageModel,
     LSTMRegressor,
     RNNClassifier,
     RNNForecaster,
+    RNNLanguageModel,
     RNNRegressor,
 )
+from seqestim.estimators.language_model import LanguageModel, LanguageModelParams
 from seqestim.estimators.nc_gru import NCGRUClassifier, NCGRUForecaster, NCGRURegressor
 from seqestim.estimators.regressor import SequenceRegressor
-from seqestim.estimators.s5 import S5Classifier, S5Forecaster, S5Regressor
-from seqestim.estimators.tcn import TCNClassifier, TCNForecaster, TCNRegressor
+from seqestim.estimators.s5 import S5Classifier, S5Forecaster, S5LanguageModel, S5Regressor
+from seqestim.estimators.tcn import (
+    TCNClassifier,
+    TCNForecaster,
+    TCNLanguageModel,
+    TCNRegressor,
+)
 
 __all__ = [
     "ARMACellForecaster",
@@ -54,10 +63,14 @@ __all__ = [
     "FrameParams",
     "GRUClassifier",
     "GRUForecaster",
+    "GRULanguageModel",
     "GRURegressor",
     "LSTMClassifier",
     "LSTMForecaster",
+    "LSTMLanguageModel",
     "LSTMRegressor",
+    "LanguageModel",
+    "LanguageModelParams",
     "NCGRUClassifier",
     "NCGRUForecaster",
     "NCGRURegressor",
@@ -65,9 +78,11 @@ __all__ = [
     "PoolingParams",
     "RNNClassifier",
     "RNNForecaster",
+    "RNNLanguageModel",
     "RNNRegressor",
     "S5Classifier",
     "S5Forecaster",
+    "S5LanguageModel",
     "S5Regressor",
     "SequenceClassifier",
     "SequenceEstimator",
@@ -75,6 +90,7 @@ __all__ = [
     "SequenceRegressor",
     "TCNClassifier",
     "TCNForecaster",
+    "TCNLanguageModel",
     "TCNRegressor",
     "TrainingDivergedError",
     "TrainingParams",

@@ -12,18 +12,22 @@ from __future__ import annotations
 
 from seqestim.estimators.classifier import SequenceClassifier
 from seqestim.estimators.forecaster import SequenceForecaster
+from seqestim.estimators.language_model import LanguageModel
 from seqestim.estimators.regressor import SequenceRegressor
 from seqestim.nn.gated_rnn import GRU, LSTM, RNN, RecurrentParams
 
 __all__ = [
     "GRUClassifier",
     "GRUForecaster",
+    "GRULanguageModel",
     "GRURegressor",
     "LSTMClassifier",
     "LSTMForecaster",
+    "LSTMLanguageModel",
     "LSTMRegressor",
     "RNNClassifier",
     "RNNForecaster",
+    "RNNLanguageModel",
     "RNNRegressor",
 ]
 
@@ -176,6 +180,60 @@ class LSTMForecaster(RecurrentParams, SequenceForecaster):
     >>> forecaster = LSTMForecaster(d_model=8, max_epochs=5, random_state=0).fit(y)
     >>> forecaster.predict(fh=6).shape
     (6,)
+    """
+
+    _backbone = LSTM
+
+
+class RNNLanguageModel(RecurrentParams, LanguageModel):
+    """Language model on a tanh recurrent network.
+
+    Examples
+    --------
+    >>> from seqestim import RNNLanguageModel
+    >>> texts = ["abcabcabc", "bcabcabca", "cabcabcab"] * 10
+    >>> lm = RNNLanguageModel(d_model=16, max_epochs=20, lr=0.01, random_state=0)
+    >>> lm = lm.fit(texts)
+    >>> lm.perplexity(texts) < 2.0  # a uniform guess among a, b and c scores 3
+    True
+    >>> lm.generate("ab", max_new_tokens=6, random_state=0)
+    'cabcab'
+    """
+
+    _backbone = RNN
+
+
+class GRULanguageModel(RecurrentParams, LanguageModel):
+    """Language model on gated recurrent units (Chung et al. 2014).
+
+    Examples
+    --------
+    >>> from seqestim import GRULanguageModel
+    >>> texts = ["abcabcabc", "bcabcabca", "cabcabcab"] * 10
+    >>> lm = GRULanguageModel(d_model=16, max_epochs=20, lr=0.01, random_state=0)
+    >>> lm = lm.fit(texts)
+    >>> lm.perplexity(texts) < 2.0  # a uniform guess among a, b and c scores 3
+    True
+    >>> lm.generate("ab", max_new_tokens=6, random_state=0)
+    'cabcab'
+    """
+
+    _backbone = GRU
+
+
+class LSTMLanguageModel(RecurrentParams, LanguageModel):
+    """Language model on LSTM units with diagonal peepholes.
+
+    Examples
+    --------
+    >>> from seqestim import LSTMLanguageModel
+    >>> texts = ["abcabcabc", "bcabcabca", "cabcabcab"] * 10
+    >>> lm = LSTMLanguageModel(d_model=16, max_epochs=20, lr=0.01, random_state=0)
+    >>> lm = lm.fit(texts)
+    >>> lm.perplexity(texts) < 2.0  # a uniform guess among a, b and c scores 3
+    True
+    >>> lm.generate("ab", max_new_tokens=6, random_state=0)
+    'cabcab'
     """
 
     _backbone = LSTM

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from seqestim.estimators.classifier import SequenceClassifier
 from seqestim.estimators.forecaster import SequenceForecaster
+from seqestim.estimators.language_model import LanguageModel
 from seqestim.estimators.regressor import SequenceRegressor
 from seqestim.nn.tcn import TCN, TCNParams
 
 __all__ = [
     "TCNClassifier",
     "TCNForecaster",
+    "TCNLanguageModel",
     "TCNRegressor",
 ]
 
@@ -69,6 +71,24 @@ class TCNForecaster(TCNParams, SequenceForecaster):
     >>> forecaster = TCNForecaster(d_model=6, n_layers=2, max_epochs=5, random_state=0).fit(y)
     >>> forecaster.predict(fh=6).shape
     (6,)
+    """
+
+    _backbone = TCN
+
+
+class TCNLanguageModel(TCNParams, LanguageModel):
+    """Language model on a temporal convolutional network (causal dilated convolutions).
+
+    Examples
+    --------
+    >>> from seqestim import TCNLanguageModel
+    >>> texts = ["abcabcabc", "bcabcabca", "cabcabcab"] * 10
+    >>> lm = TCNLanguageModel(d_model=16, max_epochs=20, lr=0.01, random_state=0)
+    >>> lm = lm.fit(texts)
+    >>> lm.perplexity(texts) < 2.0  # a uniform guess among a, b and c scores 3
+    True
+    >>> lm.generate("ab", max_new_tokens=6, random_state=0)
+    'cabcab'
     """
 
     _backbone = TCN

@@ -11,7 +11,14 @@ from torch import nn
 
 from seqestim.nn._contract import last_valid_index, lengths_to_mask
 
-__all__ = ["POOLINGS", "EmbeddedBackbone", "IdentityHead", "SequenceNet", "pool"]
+__all__ = [
+    "POOLINGS",
+    "EmbeddedBackbone",
+    "IdentityHead",
+    "LanguageModelNet",
+    "SequenceNet",
+    "pool",
+]
 
 #: Ways of summarising a ``(B, L, H)`` feature sequence into ``(B, H)``.
 POOLINGS = ("last", "mean")
@@ -159,3 +166,30 @@ class SequenceNet(nn.Module):
             return self.head(h)  # (B, L, n_outputs)
         bidirectional = bool(getattr(self.backbone, "bidirectional", False))
         return self.head(pool(h, mask, self.pooling, bidirectional))  # (B, n_outputs)
+
+
+class LanguageModelNet(nn.Module):
+    """Token backbone + linear softmax head: ``(B, L)`` ids -> ``(B, L, vocab_size)`` logits.
+
+    The logits at step ``t`` score the token at ``t + 1``, so the backbone must be causal (the
+    language-model task checks it).
+
+    Parameters
+    ----------
+    backbone : nn.Module
+        A backbone in token form: a token-native backbone, or an :class:`EmbeddedBackbone`.
+    vocab_size : int
+        Number of token ids the head scores.
+    """
+
+    def __init__(self, backbone: nn.Module, vocab_size: int):
+        super().__init__()
+        self.backbone = backbone
+        self.head = nn.Linear(backbone.d_output, vocab_size)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """``x`` (B, L) ids, ``lengths`` (B,) real steps -> logits (B, L, vocab_size)."""
+        mask = None
+        if lengths is not None and bool((lengths < x.shape[1]).any()):
+            mask = lengths_to_mask(lengths, x.shape[1])  # (B, L)
+        return self.head(self.backbone(x, mask=mask))
