@@ -18,10 +18,10 @@ PACKAGE = pathlib.Path(seqestim.__file__).parent
 #: Lowest layer first; a module may import its own layer and the ones below, never above.
 LAYERS = [
     ("seqestim._version", "seqestim.nn"),
-    ("seqestim.registry", "seqestim.datasets"),
+    ("seqestim.registry", "seqestim.datasets", "seqestim.training"),
     ("seqestim.estimators",),
     ("seqestim.baselines", "seqestim.compose", "seqestim.persistence"),
-    ("seqestim.model_selection",),
+    ("seqestim.model_selection", "seqestim.diagnostics"),
     ("seqestim.sktime",),
     ("seqestim.cli", "seqestim"),
 ]
