@@ -4,6 +4,6 @@ The implementation lives with the estimators (:mod:`seqestim.estimators._persist
 module is its public name.
 """
 
-from seqestim.estimators._persistence import load, save
+from seqestim.estimators._persistence import LoadError, load, save
 
-__all__ = ["load", "save"]
+__all__ = ["LoadError", "load", "save"]

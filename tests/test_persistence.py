@@ -9,6 +9,7 @@ from safetensors.torch import load_file, save_file
 
 import seqestim
 from seqestim import GRUClassifier, LSTMRegressor
+from seqestim.persistence import LoadError
 from tests._instances import named_estimator_classes, small_instance
 
 
@@ -108,5 +109,5 @@ def test_tampered_weights_are_rejected(panel_data, tmp_path):
     weights = load_file(path)
     weights.pop(next(iter(weights)))
     save_file(weights, path)
-    with pytest.raises(RuntimeError, match="Missing key"):
+    with pytest.raises(LoadError, match="Missing key"):
         seqestim.load(tmp_path / "m")

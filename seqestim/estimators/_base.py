@@ -73,6 +73,9 @@ class SequenceEstimator(BaseEstimator):
     _backbone: ClassVar[type | None] = None
     #: Attributes ``_fitted_from_network`` may set; a refit removes them first.
     _network_attributes: ClassVar[tuple[str, ...]] = ()
+    #: Attributes ``fit`` sets (besides ``net_``), each class adding its own: the only ones a
+    #: saved file may restore (``seqestim.load``).
+    _fitted_attributes: ClassVar[tuple[str, ...]] = ("fit_time_",)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

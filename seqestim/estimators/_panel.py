@@ -58,6 +58,8 @@ class PanelTask(PoolingParams, TrainingParams, SequenceEstimator):
         "tabular" for a 2D ``X``, "sequence" for panels.
     """
 
+    _fitted_attributes = ("n_features_in_", "feature_names_in_", "n_channels_", "input_layout_")
+
     def _per_step(self) -> bool:
         if self.output not in _OUTPUTS:
             raise ValueError(f"output must be one of {_OUTPUTS}; got {self.output!r}.")

@@ -198,6 +198,8 @@ class BaseForecaster(BaseEstimator):
 
     _y_kind = "any"  # "any", "univariate", "multivariate"
     _supports_exog = True
+    #: Attributes ``fit`` sets (the only ones ``seqestim.load`` restores); subclasses add theirs.
+    _fitted_attributes = ("n_series_", "n_exog_", "n_train_", "cutoff_", "_y_meta", "_y_fit")
 
     # ------------------------------------------------------------------ hooks
     def _min_samples(self) -> int:

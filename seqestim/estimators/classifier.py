@@ -45,6 +45,7 @@ class SequenceClassifier(ClassifierMixin, PanelTask):
     """
 
     _task = "classifier"
+    _fitted_attributes = ("classes_",)
 
     def _n_outputs(self) -> int:
         return max(2, len(self.classes_))

@@ -98,6 +98,15 @@ class SequenceForecaster(BaseForecaster, WindowParams, TrainingParams, SequenceE
     """
 
     _task = "forecaster"
+    _fitted_attributes = (
+        "n_channels_",
+        "y_mean_",
+        "y_scale_",
+        "X_mean_",
+        "X_scale_",
+        "last_window_",
+        "last_exog_window_",
+    )
 
     def _criterion(self):
         return nn.MSELoss

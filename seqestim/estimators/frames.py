@@ -78,6 +78,13 @@ class FrameForecaster(FrameParams, TrainingParams, SequenceEstimator):
     """
 
     _task = "frame_forecaster"
+    _fitted_attributes = (
+        "frame_shape_",
+        "n_series_",
+        "n_channels_",
+        "single_series_",
+        "last_window_",
+    )
 
     def _criterion(self):
         return nn.MSELoss

@@ -98,6 +98,7 @@ class LanguageModel(LanguageModelParams, TrainingParams, SequenceEstimator):
     """
 
     _task = "language_model"
+    _fitted_attributes = ("vocabulary_", "vocab_size_", "tokens_")
 
     # ------------------------------------------------------------------ network
     def _criterion(self):

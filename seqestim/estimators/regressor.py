@@ -37,9 +37,12 @@ class SequenceRegressor(RegressorMixin, PanelTask):
         Mean of the training targets.
     y_scale_ : ndarray of shape (n_targets,)
         Standard deviation of the training targets.
+    target_ndim_ : int
+        Number of dimensions of the training ``y``; predictions have as many.
     """
 
     _task = "regressor"
+    _fitted_attributes = ("n_targets_", "y_mean_", "y_scale_", "target_ndim_")
 
     def _n_outputs(self) -> int:
         return self.n_targets_

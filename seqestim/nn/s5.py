@@ -142,11 +142,11 @@ def hippo_n(N: int) -> tuple[torch.Tensor, torch.Tensor]:
     A = -(torch.tril(q[:, None] * q[None, :]) - torch.diag(n))  # HiPPO-LegS, (N, N)
     p = torch.sqrt(n + 0.5)
     S = A + p[:, None] * p[None, :]  # normal: -I/2 + skew-symmetric
-    real = torch.diagonal(S).mean()  # exactly -1/2
+    real = torch.diagonal(S).mean()  # exactly -1/2 (a tensor: no .item(), so it runs on "meta")
     # -i (S - diag S) is Hermitian; its eigenvalues are the imaginary parts of Λ.
     skew = S - torch.diag(torch.diagonal(S))
     omega, V = torch.linalg.eigh(-1j * skew.to(torch.complex128))
-    Lambda = torch.complex(torch.full_like(omega, float(real)), omega)
+    Lambda = torch.complex(real.expand_as(omega), omega)
     return Lambda, V
 
 
