@@ -46,3 +46,73 @@ def test_per_step_target_errors():
         GRUClassifier(output="sequence", max_epochs=1).fit(X, np.zeros((3, 4)))
     with pytest.raises(ValueError, match="output must be"):
         GRUClassifier(output="steps", max_epochs=1).fit(X, [0, 1, 0])
+
+
+# ------------------------------------------------------------------ several labels per step
+def test_per_step_multi_output_learns_parenthesis_counting():
+    from seqestim.datasets.memory_tasks import make_parenthesis_counting
+
+    X, y = make_parenthesis_counting(240, 16, max_count=3, random_state=0)  # y: (n, 3, T)
+    clf = GRUClassifier(d_model=32, output="sequence", max_epochs=25, lr=0.01, random_state=0)
+    clf.fit(X[:200], y[:200])
+    assert clf.n_outputs_ == 3
+    assert [list(c) for c in clf.classes_] == [[0, 1, 2, 3]] * 3
+    assert clf.predict(X[200:]).shape == (40, 3, 16)
+    proba = clf.predict_proba(X[200:])
+    assert [p.shape for p in proba] == [(40, 16, 4)] * 3
+    np.testing.assert_allclose(proba[1].sum(axis=-1), 1.0, atol=1e-9)
+    # a constant guess of the most frequent count per output scores about 0.45 here
+    assert clf.score(X[200:], y[200:]) > 0.85
+
+
+def test_per_step_multi_output_classes_of_each_output_and_ragged_padding():
+    rng = np.random.RandomState(3)
+    X = [rng.normal(size=(2, n)) for n in (5, 8, 6, 8)]
+    y = []
+    for x in X:  # output 0: strings, output 1: integers, in one object array per sequence
+        labels = np.empty(x.shape, dtype=object)
+        labels[0], labels[1] = np.where(x[0] > 0, "up", "down"), (x[1] > 0).astype(int) + 7
+        y.append(labels)
+    clf = RNNClassifier(d_model=4, output="sequence", max_epochs=2, random_state=0).fit(X, y)
+    assert [list(c) for c in clf.classes_] == [["down", "up"], [7, 8]]
+    predicted = clf.predict(X)
+    assert [p.shape for p in predicted] == [(2, 5), (2, 8), (2, 6), (2, 8)]
+    assert set(predicted[0][0]) <= {"down", "up"} and set(predicted[0][1]) <= {7, 8}
+    alone = clf.predict_proba([X[0]])  # no padding at all
+    together = clf.predict_proba(X)
+    for j in range(2):
+        np.testing.assert_allclose(alone[j][0], together[j][0], atol=1e-9)
+    assert 0.0 <= clf.score(X, y) <= 1.0
+
+
+def test_multi_output_loss_is_the_mean_of_the_outputs_cross_entropies():
+    import torch
+
+    from seqestim.estimators.classifier import MultiOutputStepCrossEntropyLoss
+
+    torch.manual_seed(0)
+    logits = torch.randn(3, 5, 2 + 4)  # output 0: 2 classes, output 1: 4 classes
+    target = torch.stack([torch.randint(0, 2, (3, 5)), torch.randint(0, 4, (3, 5))], dim=-1)
+    target[2, 3:] = -100  # padding
+    loss = MultiOutputStepCrossEntropyLoss([2, 4])(logits, target)
+    real = target[..., 0] != -100
+    ce0 = torch.nn.functional.cross_entropy(logits[..., :2][real], target[..., 0][real])
+    ce1 = torch.nn.functional.cross_entropy(logits[..., 2:][real], target[..., 1][real])
+    torch.testing.assert_close(loss, (ce0 + ce1) / 2)
+
+
+def test_multi_output_warm_start_and_persistence(tmp_path):
+    import seqestim
+
+    rng = np.random.RandomState(4)
+    X = rng.normal(size=(12, 2, 6))
+    y = (X > 0).astype(int)  # (n, 2, T): two binary labels per step
+    clf = RNNClassifier(d_model=4, output="sequence", max_epochs=1, warm_start=True)
+    clf.fit(X, y)
+    clf.fit(X, y)  # continues
+    with pytest.raises(ValueError, match="outputs of the first fit"):
+        clf.fit(X, y[:, 0])
+    with pytest.raises(ValueError, match="cannot add classes"):
+        clf.fit(X, y + 1)
+    loaded = seqestim.load(clf.save(tmp_path / "model"))
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
