@@ -182,9 +182,10 @@ class ARMALayer(nn.Module):
         B, L, k = x.shape
         drive = self._input_part(_lag_windows(x, self.n_lags))  # (B, L, units, k)
         history = x.new_zeros(B, self.units, self.q * k)  # ŷ_{t-1}, ..., ŷ_{t-q} per unit
+        steps = drive.unbind(1)  # L x (B, units, k); indexing would make the backward O(L²)
         outputs = []
         for t in range(L):
-            y_hat = self._recur(drive[:, t], history)  # (B, units, k)
+            y_hat = self._recur(steps[t], history)  # (B, units, k)
             if self.q:
                 history = torch.cat([y_hat, history[..., : (self.q - 1) * k]], dim=-1)
             outputs.append(y_hat)

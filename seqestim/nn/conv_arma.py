@@ -147,9 +147,10 @@ class _ConvARMALayer(nn.Module):
             return self.activation(drive)
         ma_weight = self._ma_weight()
         history = x.new_zeros(B, q * U, H, W)  # Y_{t-1}, ..., Y_{t-q}
+        steps = drive.unbind(1)  # L x (B, U, H, W); indexing would make the backward O(L²)
         outputs = []
         for t in range(L):
-            y_t = self.activation(drive[:, t] + F.conv2d(history, ma_weight, padding=self.padding))
+            y_t = self.activation(steps[t] + F.conv2d(history, ma_weight, padding=self.padding))
             history = torch.cat([y_t, history[:, : (q - 1) * U]], dim=1)
             outputs.append(y_t)
         return torch.stack(outputs, dim=1)  # (B, L, units, H, W)

@@ -248,13 +248,16 @@ class _RecurrentLayer(nn.Module):
         projected = self.cell.project(x, mask)  # (B, L, n_gates * H), all steps at once
         state = self.cell.init_state(B, device=x.device, dtype=projected.dtype)
         memory = self.cell.init_memory()  # normalization history, local to this pass
+        # unbind, not projected[:, t]: the backward of each index would materialise a
+        # full-size gradient of ``projected``, O(L) per step and O(L²) in all
+        steps = projected.unbind(1)  # L x (B, n_gates * H)
         outputs = []
         for t in range(L):
             if memory is None:
-                new_state = self.cell(projected[:, t], state)
+                new_state = self.cell(steps[t], state)
             else:
                 mask_t = None if mask is None else mask[:, t]
-                new_state = self.cell(projected[:, t], state, (t, mask_t, memory))
+                new_state = self.cell(steps[t], state, (t, mask_t, memory))
             if mask is not None:  # keep the old state where step t is padding
                 keep = mask[:, t].view(*([1] * (state.dim() - 2)), B, 1)
                 new_state = torch.where(keep, new_state, state)

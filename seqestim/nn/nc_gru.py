@@ -321,9 +321,10 @@ class _NCGRULayer(nn.Module):
         projected = self.cell.input_proj(x)  # (B, L, 3n), all steps at once
         weights = self.cell.weights()  # orthogonal matrices once per pass
         h = self.cell.init_state(B, device=x.device, dtype=projected.dtype)
+        steps = projected.unbind(1)  # L x (B, 3n); indexing would make the backward O(L²)
         outputs = []
         for t in range(L):
-            new_h = self.cell(projected[:, t], h, weights)
+            new_h = self.cell(steps[t], h, weights)
             if mask is not None:  # keep the old state where step t is padding
                 new_h = torch.where(mask[:, t].unsqueeze(1), new_h, h)
             h = new_h
