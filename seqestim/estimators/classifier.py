@@ -243,8 +243,10 @@ class SequenceClassifier(ClassifierMixin, PanelTask):
             return split_steps(labels[0], lengths)
         dtypes = {c.dtype for c in self._classes_per_output()}
         dtype = dtypes.pop() if len(dtypes) == 1 else object  # never cast labels to strings
-        stacked = np.stack(labels, axis=1).astype(dtype) if dtype != object else np.stack(
-            [np.asarray(column, dtype=object) for column in labels], axis=1
+        stacked = (
+            np.stack(labels, axis=1).astype(dtype)
+            if dtype is not object
+            else np.stack([np.asarray(column, dtype=object) for column in labels], axis=1)
         )  # (n, n_outputs, T_max), channels first like y
         if (lengths == stacked.shape[2]).all():
             return stacked
