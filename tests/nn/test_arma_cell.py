@@ -209,3 +209,38 @@ def test_recovers_varmax_coefficients_varma11():
         reference = VARMAX(y, order=(1, 1), trend="n").fit(disp=False, maxiter=200)
     assert np.abs(ar_hat[0] - reference.coefficient_matrices_var[0]).max() < 0.05
     assert np.abs(ma_hat[0] - reference.coefficient_matrices_vma[0]).max() < 0.05
+
+
+@pytest.mark.slow
+def test_two_units_each_recover_the_arma22_coefficients():
+    """The official repository's two-unit regression test (test_ARMA_2_2_multi_unit).
+
+    One layer with two units, both trained directly against the series (no head), with the
+    official protocol: 25 000 steps, innovation sd 2, windows of 10, Adam 1e-3, 100 epochs,
+    batches of 200. Each unit is its own ARMA(2, 2) and must land within 0.05 of statsmodels.
+    """
+    from statsmodels.tsa.arima.model import ARIMA
+
+    y = make_arma_process([0.1, 0.3], [-0.4, -0.2], 25_000, sigma=2.0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reference = ARIMA(y, order=(2, 0, 2), trend="n").fit()
+    series = torch.as_tensor(y, dtype=torch.float32)[:, None]  # (n, 1)
+    window = 10
+    index = torch.arange(len(y) - window)[:, None] + torch.arange(window)
+    X, target = series[index], series[window:]  # (N, 10, 1), (N, 1)
+    generator = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    model = ARMACell(1, ARMACellParams(p=2, q=2, units=2, use_bias=False))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(100):
+        for batch in torch.randperm(len(X), generator=generator).split(200):
+            forecast = model(X[batch])[:, -1]  # (B, 2): one forecast per unit
+            loss = (forecast - target[batch]).square().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    for unit in range(2):
+        ar_hat, ma_hat, _ = model.arma_coefficients(unit=unit)
+        assert np.abs(ar_hat - reference.arparams).max() < 0.05
+        assert np.abs(ma_hat - reference.maparams).max() < 0.05
