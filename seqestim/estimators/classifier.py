@@ -88,7 +88,7 @@ class SequenceClassifier(ClassifierMixin, PanelTask):
     """
 
     _task = "classifier"
-    _fitted_attributes = ("classes_",)
+    _fitted_attributes = ("classes_", "n_outputs_")
 
     def _multi_output(self) -> bool:
         # several labels per step: y had an output axis, and classes_ holds one array per output
