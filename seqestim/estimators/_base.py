@@ -65,6 +65,10 @@ class SequenceEstimator(BaseEstimator):
         Losses and timings of every epoch.
     fit_time_ : float
         Seconds spent in the last call to ``fit``.
+    model_size_bits_ : int
+        Bits needed to store the network's parameters (fewer with ``weight_bits``).
+    privacy_spent_ : tuple of (float, float)
+        ``(ε, δ)`` spent by a private fit (``privacy=``), from Opacus' accountant.
     """
 
     #: The task a task base implements ("classifier", ...); inherited by named estimators.
@@ -159,6 +163,42 @@ class SequenceEstimator(BaseEstimator):
     def n_parameters_(self) -> int:
         """Number of trainable parameters of the network."""
         return sum(p.numel() for p in self.module_.parameters() if p.requires_grad)
+
+    @property
+    def model_size_bits_(self) -> int:
+        """Bits needed to store the network's parameters.
+
+        32 per value, except for weights quantised with ``weight_bits``: that many bits per
+        value plus 32 for the tensor's scale.
+        """
+        from seqestim.estimators._training_options import model_size_bits
+
+        check_is_fitted(self, "net_")
+        return model_size_bits(self)
+
+    @property
+    def privacy_spent_(self) -> tuple[float, float]:
+        """``(ε, δ)`` spent by a private fit (``privacy=``), from Opacus' accountant."""
+        check_is_fitted(self, "net_")
+        spent = self.__dict__.get("_privacy_spent")
+        if spent is None:
+            raise AttributeError(f"{type(self).__name__} was not fitted with privacy.")
+        return float(spent[0]), float(spent[1])
+
+    def quantized_weights(self) -> dict:
+        """The quantised weight tensors as the network uses them at prediction time.
+
+        Returns
+        -------
+        weights : dict of str -> seqestim.training.QuantizedTensor
+            By parameter name, ``(values, scale, bits)``: ``values`` (float64) takes at most
+            ``2^bits`` distinct values, ``values / scale`` lies in ``[-1, 1]`` (``±1`` for one
+            bit). Empty when ``weight_bits`` is None.
+        """
+        from seqestim.estimators._training_options import quantized_weights
+
+        check_is_fitted(self, "net_")
+        return quantized_weights(self)
 
     # ------------------------------------------------------------------------------ persistence
     def save(self, path, *, overwrite: bool = False):

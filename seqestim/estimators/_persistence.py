@@ -74,6 +74,7 @@ from seqestim.estimators._catalogue import named_estimators
 from seqestim.estimators._series import _SeriesMeta
 from seqestim.estimators._tokens import Vocabulary
 from seqestim.estimators._training import build_net
+from seqestim.training.privacy import DifferentialPrivacy
 
 __all__ = ["LoadError", "declared_fitted_attributes", "load", "save"]
 
@@ -87,7 +88,11 @@ _FILE_MODE = 0o600
 _DIR_MODE = 0o700
 
 # plain-data classes that may appear in fitted state (decoded by name, never by import path)
-_DATACLASSES = {"_SeriesMeta": _SeriesMeta, "Vocabulary": Vocabulary}
+_DATACLASSES = {
+    "_SeriesMeta": _SeriesMeta,
+    "Vocabulary": Vocabulary,
+    "DifferentialPrivacy": DifferentialPrivacy,
+}
 # numpy dtype kinds a saved array may have: bool, signed/unsigned int, float, complex, str
 _ARRAY_KINDS = "biufcU"
 # safetensors dtype names -> torch dtypes

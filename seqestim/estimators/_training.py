@@ -35,6 +35,12 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping
 from skorch.dataset import ValidSplit
 
+from seqestim.estimators._training_options import (
+    PrivateNetMixin,
+    check_option_params,
+    prepare_training_options,
+    record_training_options,
+)
 from seqestim.nn._params import param, parameter_group
 
 __all__ = [
@@ -96,6 +102,40 @@ class TrainingParams:
     warm_start: bool = param(
         False, "Continue training the fitted network on the next call to ``fit``."
     )
+    weight_bits: int | None = param(
+        None,
+        """
+        Quantised training (Hubara et al. 2018): train and predict with weights of this many
+        bits (1: ``±scale``; k: ``2^k`` levels), real-valued latent weights updated through a
+        straight-through estimator and clipped after every step; None keeps full precision.
+        Every parameter with two or more dimensions is a weight. See
+        :mod:`seqestim.training.quantization`, :meth:`quantized_weights` and
+        ``model_size_bits_``.
+        """,
+        kind="int or None",
+    )
+    privacy: dict | None = param(
+        None,
+        """
+        Differentially private training (DP-SGD through Opacus): a dict
+        ``{"epsilon": ..., "delta": 1e-5, "max_grad_norm": 1.0}`` or a
+        :class:`seqestim.training.DifferentialPrivacy`. Batches are Poisson-sampled, every
+        example's gradient is clipped, Gaussian noise calibrated to spend at most ``(ε, δ)`` in
+        ``max_epochs`` epochs is added, and ``privacy_spent_`` reports the accountant's
+        ``(ε, δ)``. Batch normalization, ``early_stopping`` and ``warm_start`` are refused. See
+        :mod:`seqestim.training.privacy` for the supported backbones. None trains normally.
+        """,
+        kind="dict, DifferentialPrivacy or None",
+    )
+    activation_bits: int | None = param(
+        None,
+        """
+        Quantise the input of every linear and convolutional layer after the first to this many
+        bits (values clipped to [-1, 1], straight-through estimator); None keeps full
+        precision.
+        """,
+        kind="int or None",
+    )
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -140,6 +180,10 @@ class _Net(NeuralNet):
         state = super().__getstate__()
         state.pop("_float64_copy", None)  # a cache, rebuilt on demand
         return state
+
+
+class _PrivateNet(PrivateNetMixin, _Net):
+    """``_Net`` that trains with DP-SGD when ``set_privacy`` was called."""
 
 
 class _EpochProgressBar(Callback):
@@ -187,6 +231,7 @@ def check_training_params(estimator) -> None:
         raise ValueError(f"weight_decay must be >= 0; got {estimator.weight_decay!r}.")
     resolve_device(estimator.device)
     resolve_optimizer(estimator.optimizer)
+    check_option_params(estimator)
 
 
 def resolve_device(device) -> str:
@@ -242,7 +287,16 @@ def _callbacks(estimator, early_stopping: bool) -> list:
     return callbacks
 
 
-def build_net(estimator, module: torch.nn.Module, criterion, *, seed: int, train_split=None):
+def build_net(
+    estimator,
+    module: torch.nn.Module,
+    criterion,
+    *,
+    seed: int,
+    train_split=None,
+    inputs=None,
+    targets=None,
+):
     """The skorch net that trains ``module`` with the estimator's training parameters.
 
     Parameters
@@ -257,13 +311,17 @@ def build_net(estimator, module: torch.nn.Module, criterion, *, seed: int, train
         Seeds the shuffling generator.
     train_split : callable or None
         skorch train/validation split; None trains on everything.
+    inputs, targets : dict, ndarray or None
+        The encoded training data when fitting; None when a saved estimator is rebuilt (the
+        training options then come from its fitted state).
 
     Returns
     -------
     net : skorch.NeuralNet
         Not initialized.
     """
-    return _Net(
+    prepared = prepare_training_options(estimator, module, inputs, targets)
+    net = (_PrivateNet if prepared.privacy is not None else _Net)(
         module=module,
         criterion=criterion,
         optimizer=resolve_optimizer(estimator.optimizer),
@@ -272,12 +330,14 @@ def build_net(estimator, module: torch.nn.Module, criterion, *, seed: int, train
         max_epochs=estimator.max_epochs,
         batch_size=estimator.batch_size,
         train_split=train_split,
-        callbacks=_callbacks(estimator, early_stopping=train_split is not None),
+        callbacks=prepared.callbacks
+        + _callbacks(estimator, early_stopping=train_split is not None),
         iterator_train__shuffle=True,
         iterator_train__generator=torch.Generator().manual_seed(seed),
         device=resolve_device(estimator.device),
         verbose=int(estimator.verbose >= 2),
     )
+    return net.set_privacy(prepared.privacy, seed) if prepared.privacy is not None else net
 
 
 def default_train_split(estimator, targets, seed: int, *, stratify: bool):
@@ -324,8 +384,17 @@ def train_network(estimator, inputs: dict, targets, *, stratify: bool = False):
             if split is None and estimator.early_stopping:
                 split = default_train_split(estimator, targets, seed, stratify=stratify)
             module = estimator._build_module()
-            net = build_net(estimator, module, estimator._criterion(), seed=seed, train_split=split)
+            net = build_net(
+                estimator,
+                module,
+                estimator._criterion(),
+                seed=seed,
+                train_split=split,
+                inputs=inputs,
+                targets=targets,
+            )
             net.fit(inputs, targets)
+        record_training_options(estimator, net)
         _recalibrate_population_statistics(net, inputs)
     return net
 
