@@ -166,15 +166,19 @@ class _Net(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
         if training:
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                epoch = len(self.history)
-                batch = len(self.history[-1, "batches"]) + 1 if epoch else 1
-                raise TrainingDivergedError(
-                    f"The training loss became {value} in epoch {epoch}, batch {batch}. "
-                    "Try a smaller lr, gradient_clip, or scaled inputs."
-                )
+            self.check_finite_loss(loss)
         return loss
+
+    def check_finite_loss(self, loss: torch.Tensor) -> None:
+        """Raise :class:`TrainingDivergedError` if the training ``loss`` is NaN or infinite."""
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            epoch = len(self.history)
+            batch = len(self.history[-1, "batches"]) + 1 if epoch else 1
+            raise TrainingDivergedError(
+                f"The training loss became {value} in epoch {epoch}, batch {batch}. "
+                "Try a smaller lr, gradient_clip, or scaled inputs."
+            )
 
     def __getstate__(self):
         state = super().__getstate__()

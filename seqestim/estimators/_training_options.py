@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 
 import numpy as np
 import torch
@@ -308,8 +307,6 @@ class PrivateNetMixin:
     def train_step_single(self, batch, **fit_params):
         if self.privacy_ is None:
             return super().train_step_single(batch, **fit_params)
-        from seqestim.estimators._training import TrainingDivergedError
-
         self._set_training(True)
         Xi, yi = batch
         device = torch.device(self.device)
@@ -320,12 +317,7 @@ class PrivateNetMixin:
             if p.requires_grad:
                 p.grad_sample = gradients[name]
         loss = losses.mean() if len(losses) else torch.zeros((), device=device)
-        if not math.isfinite(float(loss)):
-            epoch = len(self.history)
-            raise TrainingDivergedError(
-                f"The training loss became {float(loss)} in epoch {epoch}. Try a smaller lr or "
-                "a smaller max_grad_norm."
-            )
+        self.check_finite_loss(loss)
         return {"loss": loss, "y_pred": None}
 
 
