@@ -63,6 +63,9 @@ _OPTIMIZERS = {
 class TrainingParams:
     """The training parameters shared by every neural estimator."""
 
+    # fitted state of the training options (see _training_options), saved with the estimator
+    _fitted_attributes = ("_quantization", "_privacy_spent")
+
     max_epochs: int = param(50, "Number of passes over the training data.")
     lr: float = param(1e-3, "Learning rate of the optimizer.")
     batch_size: int = param(32, "Sequences per mini-batch (also used at predict time).")
