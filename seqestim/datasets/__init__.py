@@ -21,6 +21,11 @@ from seqestim.datasets.memory_tasks import (
     make_parenthesis_counting,
 )
 from seqestim.datasets.moving_squares import make_moving_squares
+from seqestim.datasets.seq2seq import (
+    make_date_normalization,
+    make_number_words,
+    make_transduction,
+)
 from seqestim.datasets.ucr import list_ucr_datasets, load_ucr
 from seqestim.datasets.xor import make_dissimilar_sequences, make_xor_sequences
 
@@ -35,11 +40,14 @@ __all__ = [
     "make_adding",
     "make_arma_process",
     "make_copy_memory",
+    "make_date_normalization",
     "make_denoise",
     "make_dissimilar_sequences",
     "make_moving_squares",
+    "make_number_words",
     "make_parenthesis_counting",
     "make_sequential_digits",
+    "make_transduction",
     "make_varma_process",
     "make_xor_sequences",
 ]

@@ -41,7 +41,9 @@ from seqestim.estimators.gated_rnn import (
 from seqestim.estimators.language_model import LanguageModel, LanguageModelParams
 from seqestim.estimators.nc_gru import NCGRUClassifier, NCGRUForecaster, NCGRURegressor
 from seqestim.estimators.regressor import SequenceRegressor
+from seqestim.estimators.rnnsearch import RNNSearchTranslator
 from seqestim.estimators.s5 import S5Classifier, S5Forecaster, S5LanguageModel, S5Regressor
+from seqestim.estimators.seq2seq import Seq2Seq, Seq2SeqParams
 from seqestim.estimators.tcn import (
     TCNClassifier,
     TCNForecaster,
@@ -80,10 +82,13 @@ __all__ = [
     "RNNForecaster",
     "RNNLanguageModel",
     "RNNRegressor",
+    "RNNSearchTranslator",
     "S5Classifier",
     "S5Forecaster",
     "S5LanguageModel",
     "S5Regressor",
+    "Seq2Seq",
+    "Seq2SeqParams",
     "SequenceClassifier",
     "SequenceEstimator",
     "SequenceForecaster",

@@ -48,12 +48,18 @@ vocabulary size as a keyword (``cls(d_input, params, d_target=V)``) and provide:
     init_decoder_state(memory, source_mask) -> state
     decode_step(token, state) -> (logits (B, V), state, attention (B, S) or None)
 
-``state`` is a tuple, list or dict of tensors whose first dimension is the batch, so that beam
-search can reorder and repeat it with ``index_select`` on every tensor; it caches what the
-decoded prefix contributes, so that ``decode_step`` never recomputes the prefix. Running
-``decode_step`` over ``target[:, t]`` for ``t = 0, 1, ...`` must give ``forward``'s logits (the
-common tests check it to 1e-5). ``attention`` is the source attention of that step, used by
-coverage penalties; None when the model has none.
+``source_mask`` may be None (every source token is real). ``memory`` is whatever the model's
+own ``init_decoder_state`` reads. ``state`` is a tuple, list or dict (nested as needed) of
+tensors whose first dimension is the batch; it caches what the decoded prefix contributes, so
+that ``decode_step`` never recomputes the prefix. The reordering rule beam search relies on:
+``seqestim.nn.generation.reorder_state(state, rows)``, ``index_select(0, rows)`` on every
+tensor, is the state of those rows (repeated rows included), and decoding continues from it as
+if the batch had been those rows. The common tests check it, and that running ``decode_step``
+over ``target[:, t]`` for ``t = 0, 1, ...`` gives ``forward``'s logits (to 1e-5), that padding
+of the source changes nothing, and that gradients reach every parameter. ``attention`` is the
+source attention of that step (rows summing to 1, zero on padding), used by the coverage
+penalty; None when the model has none. A decoder that can only take a bounded number of steps
+(learned positions) says so with a ``max_target_length`` attribute.
 
 Conventions
 -----------

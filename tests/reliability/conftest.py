@@ -75,6 +75,9 @@ def task_data(task, seed=0):
         return (TEXTS,), lambda est: est.predict_proba(["hel", "abc"])
     if task == "frame_forecaster":
         return (rng.rand(9, 5, 5, 1),), lambda est: est.predict(fh=2)
+    if task == "seq2seq":
+        X, y = ["3 mai", "12 juin", "1 mai", "7 juin"], ["05-03", "06-12", "05-01", "06-07"]
+        return (X, y), lambda est: est.score_sequences(X, y)
     raise ValueError(task)
 
 
