@@ -22,6 +22,7 @@ from seqestim.estimators.cdil import (
 )
 from seqestim.estimators.classifier import SequenceClassifier
 from seqestim.estimators.conv_arma import ConvARMAForecaster
+from seqestim.estimators.conv_s2s import ConvS2STranslator
 from seqestim.estimators.forecaster import SequenceForecaster, WindowParams
 from seqestim.estimators.frames import FrameForecaster, FrameParams
 from seqestim.estimators.gated_rnn import (
@@ -59,6 +60,7 @@ __all__ = [
     "CDILForecaster",
     "CDILRegressor",
     "ConvARMAForecaster",
+    "ConvS2STranslator",
     "DILClassifier",
     "DILRegressor",
     "FrameForecaster",

@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 import seqestim
-from seqestim import RNNSearchTranslator
+from seqestim import ConvS2STranslator, RNNSearchTranslator
 from seqestim.datasets import make_date_normalization, make_transduction
 from seqestim.estimators import named_estimators
 from seqestim.estimators._tokens import BOS, EOS
@@ -45,7 +45,7 @@ def text_model():
 
 def test_the_translators_are_named_estimators_of_the_seq2seq_task():
     names = {cls.__name__ for cls in named_estimators("seq2seq")}
-    assert names >= {"RNNSearchTranslator"}
+    assert names >= {"ConvS2STranslator", "RNNSearchTranslator"}
 
 
 def test_learns_and_scores_integer_sequences(fitted, reverse_data):
@@ -205,3 +205,15 @@ def test_examples_run(cls):
     for test in doctest.DocTestFinder(recurse=False).find(cls, globs={}):
         runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
+
+
+def test_conv_s2s_respects_its_position_limit():
+    X, y = make_transduction(20, max_length=8, random_state=0)
+    model = ConvS2STranslator(
+        d_model=8, d_embedding=8, d_decoder_output=8, max_positions=6, max_epochs=1
+    )
+    with pytest.raises(ValueError, match="max_positions"):
+        model.fit(X, y)
+    short = [x[:4] for x in X]
+    model.fit(short, short)
+    assert max(len(p) for p in model.set_params(max_length=50).predict(short)) <= 5
