@@ -39,6 +39,7 @@ from seqestim.estimators.gated_rnn import (
     RNNLanguageModel,
     RNNRegressor,
 )
+from seqestim.estimators.gnmt import GNMTTranslator
 from seqestim.estimators.language_model import LanguageModel, LanguageModelParams
 from seqestim.estimators.nc_gru import NCGRUClassifier, NCGRUForecaster, NCGRURegressor
 from seqestim.estimators.regressor import SequenceRegressor
@@ -65,6 +66,7 @@ __all__ = [
     "DILRegressor",
     "FrameForecaster",
     "FrameParams",
+    "GNMTTranslator",
     "GRUClassifier",
     "GRUForecaster",
     "GRULanguageModel",

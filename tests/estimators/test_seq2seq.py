@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV
 
 import seqestim
-from seqestim import ConvS2STranslator, RNNSearchTranslator
+from seqestim import ConvS2STranslator, GNMTTranslator, RNNSearchTranslator
 from seqestim.datasets import make_date_normalization, make_transduction
 from seqestim.estimators import named_estimators
 from seqestim.estimators._tokens import BOS, EOS
@@ -45,7 +45,10 @@ def text_model():
 
 def test_the_translators_are_named_estimators_of_the_seq2seq_task():
     names = {cls.__name__ for cls in named_estimators("seq2seq")}
-    assert names >= {"ConvS2STranslator", "RNNSearchTranslator"}
+    assert names >= {"ConvS2STranslator", "GNMTTranslator", "RNNSearchTranslator"}
+    # GNMT's paper settings: a shared wordpiece vocabulary, α = β = 0.2
+    assert GNMTTranslator().tokenizer == "wordpiece" and GNMTTranslator().shared_vocabulary
+    assert (GNMTTranslator().length_penalty, GNMTTranslator().coverage_penalty) == (0.2, 0.2)
 
 
 def test_learns_and_scores_integer_sequences(fitted, reverse_data):
@@ -131,7 +134,10 @@ def test_tokenizers_shared_vocabulary_and_mixed_kinds():
     shared = RNNSearchTranslator(**SMALL, shared_vocabulary=True, max_epochs=1).fit(X, y)
     assert shared.source_vocabulary_ is shared.target_vocabulary_
     assert shared.source_vocab_size_ == shared.target_vocab_size_
-    pieces = RNNSearchTranslator(**SMALL, tokenizer="wordpiece", max_epochs=1).fit(X, y)
+    pieces = GNMTTranslator(
+        d_model=8, d_attention=8, n_encoder_layers=2, n_decoder_layers=1, max_epochs=1
+    ).fit(X, y)
+    assert pieces.source_vocabulary_ is pieces.target_vocabulary_
     assert pieces.source_vocabulary_.tokenizer == "wordpiece"
     assert isinstance(pieces.predict(X[:2])[0], str)
     # texts in, token ids out
