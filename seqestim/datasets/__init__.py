@@ -14,6 +14,7 @@ from seqestim.datasets.forecasting import (
     make_arma_process,
     make_varma_process,
 )
+from seqestim.datasets.memorization import make_memorization
 from seqestim.datasets.memory_tasks import (
     make_adding,
     make_copy_memory,
@@ -43,6 +44,7 @@ __all__ = [
     "make_date_normalization",
     "make_denoise",
     "make_dissimilar_sequences",
+    "make_memorization",
     "make_moving_squares",
     "make_number_words",
     "make_parenthesis_counting",

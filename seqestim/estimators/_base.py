@@ -97,6 +97,16 @@ class SequenceEstimator(BaseEstimator):
         """The network to train: the backbone inside the task's head, sized from fitted state."""
         raise NotImplementedError
 
+    def _build_network(self) -> torch.nn.Module:
+        """The task's network in the form a fitted estimator keeps it (used by ``load``).
+
+        ``_build_module()`` with the structural training options of the fitted state applied
+        (target space); the same as ``_build_module()`` for ordinary training.
+        """
+        from seqestim.estimators._training_options import wrap_network
+
+        return wrap_network(self, self._build_module())
+
     def _criterion(self) -> type:  # pragma: no cover - implemented by tasks
         """The loss class."""
         raise NotImplementedError

@@ -75,6 +75,7 @@ from seqestim.estimators._series import _SeriesMeta
 from seqestim.estimators._tokens import Vocabulary
 from seqestim.estimators._training import build_net
 from seqestim.training.privacy import DifferentialPrivacy
+from seqestim.training.target_space import TargetSpace
 
 __all__ = ["LoadError", "declared_fitted_attributes", "load", "save"]
 
@@ -92,6 +93,7 @@ _DATACLASSES = {
     "_SeriesMeta": _SeriesMeta,
     "Vocabulary": Vocabulary,
     "DifferentialPrivacy": DifferentialPrivacy,
+    "TargetSpace": TargetSpace,
 }
 # numpy dtype kinds a saved array may have: bool, signed/unsigned int, float, complex, str
 _ARRAY_KINDS = "biufcU"
@@ -724,7 +726,7 @@ def _build_module_on_meta(estimator, n_tensors: int):
     """The task network built on the meta device (no memory), or None when it cannot be."""
     try:
         with _construction_budget(n_tensors), torch.device("meta"):
-            return estimator._build_module()
+            return estimator._build_network()
     except (RuntimeError, NotImplementedError) as error:
         if "meta" in str(error).lower():  # construction reads values a meta tensor lacks
             return None
@@ -841,7 +843,7 @@ def _load(path: pathlib.Path, device):
         on_meta = module is not None
         if not on_meta:
             with _construction_budget(len(header)):
-                module = estimator._build_module()
+                module = estimator._build_network()
         _check_against_header(module if on_meta else _as_meta(module), header)
         file.seek(0)
         data = file.read()

@@ -64,7 +64,7 @@ class TrainingParams:
     """The training parameters shared by every neural estimator."""
 
     # fitted state of the training options (see _training_options), saved with the estimator
-    _fitted_attributes = ("_quantization", "_privacy_spent")
+    _fitted_attributes = ("_quantization", "_privacy_spent", "_target_space")
 
     max_epochs: int = param(50, "Number of passes over the training data.")
     lr: float = param(1e-3, "Learning rate of the optimizer.")
@@ -129,6 +129,17 @@ class TrainingParams:
         :mod:`seqestim.training.privacy` for the supported backbones. None trains normally.
         """,
         kind="dict, DifferentialPrivacy or None",
+    )
+    parameterization: str = param(
+        "weights",
+        """
+        ``"targets"``: train in target space (Fairbank et al. 2022) for the tanh RNN and GRU
+        backbones and the linear head: the trainable parameters are every layer's target sums
+        on a realisation batch of training examples, and the weights are solved from them by
+        ridge regression in every forward pass. A :class:`seqestim.training.TargetSpace` sets
+        the realisation batch's size and the ridge. ``"weights"``: ordinary training.
+        """,
+        kind='{"weights", "targets"} or TargetSpace',
     )
     activation_bits: int | None = param(
         None,
@@ -329,7 +340,7 @@ def build_net(
     """
     prepared = prepare_training_options(estimator, module, inputs, targets)
     net = (_PrivateNet if prepared.privacy is not None else _Net)(
-        module=module,
+        module=prepared.module,
         criterion=criterion,
         optimizer=resolve_optimizer(estimator.optimizer),
         optimizer__weight_decay=estimator.weight_decay,

@@ -37,6 +37,10 @@ from seqestim.training.quantization import (
     find_input_layers,
     size_in_bits,
 )
+from seqestim.training.target_space import (
+    TargetSpaceNetwork,
+    resolve_parameterization,
+)
 
 __all__ = [
     "PreparedOptions",
@@ -47,6 +51,7 @@ __all__ = [
     "quantized_weights",
     "record_training_options",
     "supported_private_backbones",
+    "wrap_network",
 ]
 
 
@@ -54,7 +59,16 @@ def check_option_params(estimator) -> None:
     """Raise a ``ValueError`` naming the first invalid training-option parameter."""
     check_bits("weight_bits", estimator.weight_bits)
     check_bits("activation_bits", estimator.activation_bits)
-    if resolve_privacy(estimator.privacy) is not None:
+    target_space = resolve_parameterization(estimator.parameterization)
+    private = resolve_privacy(estimator.privacy) is not None
+    if target_space is not None and (
+        private or estimator.weight_bits is not None or estimator.activation_bits is not None
+    ):
+        raise ValueError(
+            "parameterization='targets' computes the weights from the targets; it cannot be "
+            "combined with privacy, weight_bits or activation_bits."
+        )
+    if private:
         if estimator.early_stopping:
             raise ValueError(
                 "privacy cannot be combined with early_stopping: choosing the epoch on a split "
@@ -119,12 +133,50 @@ def prepare_training_options(estimator, module: torch.nn.Module, inputs: dict | 
     prepared : PreparedOptions
     """
     fitting = inputs is not None
+    if fitting:
+        module = _prepare_target_space(estimator, module, inputs)
     privacy = resolve_privacy(estimator.privacy) if fitting else None
     if privacy is not None:
         check_no_batch_statistics(module)
         _check_per_sample_gradients(estimator, module, inputs, targets)
     callbacks = _prepare_quantization(estimator, module, inputs)
     return PreparedOptions(module=module, callbacks=callbacks, privacy=privacy)
+
+
+def _prepare_target_space(estimator, module, inputs):
+    """Wrap ``module`` for target-space training on a realisation batch drawn from ``inputs``."""
+    estimator.__dict__.pop("_target_space", None)
+    settings = resolve_parameterization(estimator.parameterization)
+    if settings is None:
+        return module
+    n = len(next(iter(inputs.values())))
+    rows = torch.randperm(n)[: min(n, settings.realisation_size)].sort().values.numpy()
+    realisation = {key: torch.as_tensor(value[rows]) for key, value in inputs.items()}
+    wrapped = TargetSpaceNetwork(module, realisation, l2=settings.l2)
+    estimator._target_space = {
+        "l2": settings.l2,
+        "realisation": {
+            key: {"shape": list(value.shape), "dtype": str(value.dtype).removeprefix("torch.")}
+            for key, value in realisation.items()
+        },
+    }
+    return wrapped
+
+
+def wrap_network(estimator, module: torch.nn.Module) -> torch.nn.Module:
+    """The task network in the form a fitted estimator saved it (target space, if used).
+
+    At load time the network must have the saved tensors' names and shapes before the weights
+    are read; the realisation batch and the targets are then loaded into it.
+    """
+    state = getattr(estimator, "_target_space", None)
+    if state is None:
+        return module
+    realisation = {
+        key: torch.zeros(spec["shape"], dtype=getattr(torch, spec["dtype"]))
+        for key, spec in state["realisation"].items()
+    }
+    return TargetSpaceNetwork(module, realisation, l2=state["l2"], initialize=False)
 
 
 def _prepare_quantization(estimator, module, inputs) -> list:

@@ -9,5 +9,6 @@ target-space parametrisation), in plain PyTorch. The training engine
 
 from seqestim.training.privacy import DifferentialPrivacy, PublicBatchNorm
 from seqestim.training.quantization import QuantizedTensor, quantize
+from seqestim.training.target_space import TargetSpace
 
-__all__ = ["DifferentialPrivacy", "PublicBatchNorm", "QuantizedTensor", "quantize"]
+__all__ = ["DifferentialPrivacy", "PublicBatchNorm", "QuantizedTensor", "TargetSpace", "quantize"]
