@@ -6,6 +6,7 @@ Subcommands, one module each::
     seqestim datasets                      UCR/UEA datasets available offline
     seqestim classify DATASET --model NAME fit on the train split, print test accuracy
     seqestim compare [DATASET]             forecasters vs ARIMA baselines, cross-validated
+    seqestim memory-limit --model NAME     how many steps back a model memorises random inputs
 
 A subcommand is a module here with ``add_parser(subparsers)``, which declares its arguments and
 sets ``func``, and ``run(args) -> int``; list the module in :data:`SUBCOMMANDS`. The modules
@@ -20,7 +21,7 @@ import argparse
 import sys
 
 from seqestim._version import __version__
-from seqestim.cli import classify, compare, datasets, models
+from seqestim.cli import classify, compare, datasets, memory_limit, models
 from seqestim.cli._common import CLIError
 
 __all__ = ["SUBCOMMANDS", "CLIError", "build_parser", "main"]
@@ -28,7 +29,7 @@ __all__ = ["SUBCOMMANDS", "CLIError", "build_parser", "main"]
 PROG = "seqestim"
 
 #: The subcommand modules, in the order ``--help`` lists them.
-SUBCOMMANDS = (models, datasets, classify, compare)
+SUBCOMMANDS = (models, datasets, classify, compare, memory_limit)
 
 
 def build_parser() -> argparse.ArgumentParser:
