@@ -22,6 +22,7 @@ from seqestim.datasets.memory_tasks import (
     make_parenthesis_counting,
 )
 from seqestim.datasets.moving_squares import make_moving_squares
+from seqestim.datasets.music import load_bach_chorales
 from seqestim.datasets.seq2seq import (
     make_date_normalization,
     make_number_words,
@@ -33,6 +34,7 @@ from seqestim.datasets.xor import make_dissimilar_sequences, make_xor_sequences
 __all__ = [
     "list_ucr_datasets",
     "load_airline",
+    "load_bach_chorales",
     "load_co2",
     "load_lynx",
     "load_nile",

@@ -29,19 +29,23 @@ from seqestim.estimators.gated_rnn import (
     GRUClassifier,
     GRUForecaster,
     GRULanguageModel,
+    GRUPolyphonicModel,
     GRURegressor,
     LSTMClassifier,
     LSTMForecaster,
     LSTMLanguageModel,
+    LSTMPolyphonicModel,
     LSTMRegressor,
     RNNClassifier,
     RNNForecaster,
     RNNLanguageModel,
+    RNNPolyphonicModel,
     RNNRegressor,
 )
 from seqestim.estimators.gnmt import GNMTTranslator
 from seqestim.estimators.language_model import LanguageModel, LanguageModelParams
 from seqestim.estimators.nc_gru import NCGRUClassifier, NCGRUForecaster, NCGRURegressor
+from seqestim.estimators.polyphonic import PolyphonicModel
 from seqestim.estimators.regressor import SequenceRegressor
 from seqestim.estimators.rnnsearch import RNNSearchTranslator
 from seqestim.estimators.s5 import S5Classifier, S5Forecaster, S5LanguageModel, S5Regressor
@@ -70,10 +74,12 @@ __all__ = [
     "GRUClassifier",
     "GRUForecaster",
     "GRULanguageModel",
+    "GRUPolyphonicModel",
     "GRURegressor",
     "LSTMClassifier",
     "LSTMForecaster",
     "LSTMLanguageModel",
+    "LSTMPolyphonicModel",
     "LSTMRegressor",
     "LanguageModel",
     "LanguageModelParams",
@@ -81,10 +87,12 @@ __all__ = [
     "NCGRUForecaster",
     "NCGRURegressor",
     "PanelTask",
+    "PolyphonicModel",
     "PoolingParams",
     "RNNClassifier",
     "RNNForecaster",
     "RNNLanguageModel",
+    "RNNPolyphonicModel",
     "RNNRegressor",
     "RNNSearchTranslator",
     "S5Classifier",

@@ -13,6 +13,7 @@ from __future__ import annotations
 from seqestim.estimators.classifier import SequenceClassifier
 from seqestim.estimators.forecaster import SequenceForecaster
 from seqestim.estimators.language_model import LanguageModel
+from seqestim.estimators.polyphonic import PolyphonicModel
 from seqestim.estimators.regressor import SequenceRegressor
 from seqestim.nn.gated_rnn import GRU, LSTM, RNN, RecurrentParams
 
@@ -20,14 +21,17 @@ __all__ = [
     "GRUClassifier",
     "GRUForecaster",
     "GRULanguageModel",
+    "GRUPolyphonicModel",
     "GRURegressor",
     "LSTMClassifier",
     "LSTMForecaster",
     "LSTMLanguageModel",
+    "LSTMPolyphonicModel",
     "LSTMRegressor",
     "RNNClassifier",
     "RNNForecaster",
     "RNNLanguageModel",
+    "RNNPolyphonicModel",
     "RNNRegressor",
 ]
 
@@ -234,6 +238,63 @@ class LSTMLanguageModel(RecurrentParams, LanguageModel):
     True
     >>> lm.generate("ab", max_new_tokens=6, random_state=0)
     'cabcab'
+    """
+
+    _backbone = LSTM
+
+
+class RNNPolyphonicModel(RecurrentParams, PolyphonicModel):
+    """Next-frame model of piano rolls on a tanh RNN, the ungated baseline of Chung et al.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqestim import RNNPolyphonicModel
+    >>> rng = np.random.RandomState(0)
+    >>> rolls = (rng.rand(20, 6, 16) < 0.3).astype(float)  # 20 rolls, 6 pitches, 16 frames
+    >>> model = RNNPolyphonicModel(d_model=8, max_epochs=3, random_state=0).fit(rolls)
+    >>> model.predict_proba(rolls[:2]).shape  # every pitch of every frame
+    (2, 6, 16)
+    >>> bool(model.nll(rolls) > 0)  # nats per frame
+    True
+    """
+
+    _backbone = RNN
+
+
+class GRUPolyphonicModel(RecurrentParams, PolyphonicModel):
+    """Next-frame model of piano rolls on gated recurrent units (Chung et al. 2014).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqestim import GRUPolyphonicModel
+    >>> rng = np.random.RandomState(0)
+    >>> rolls = (rng.rand(20, 6, 16) < 0.3).astype(float)  # 20 rolls, 6 pitches, 16 frames
+    >>> model = GRUPolyphonicModel(d_model=8, max_epochs=3, random_state=0).fit(rolls)
+    >>> model.predict_proba(rolls[:2]).shape  # every pitch of every frame
+    (2, 6, 16)
+    >>> bool(model.nll(rolls) > 0)  # nats per frame
+    True
+    """
+
+    _backbone = GRU
+
+
+class LSTMPolyphonicModel(RecurrentParams, PolyphonicModel):
+    """Next-frame model of piano rolls on LSTM units with diagonal peepholes (Chung et al.).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from seqestim import LSTMPolyphonicModel
+    >>> rng = np.random.RandomState(0)
+    >>> rolls = (rng.rand(20, 6, 16) < 0.3).astype(float)  # 20 rolls, 6 pitches, 16 frames
+    >>> model = LSTMPolyphonicModel(d_model=8, max_epochs=3, random_state=0).fit(rolls)
+    >>> model.predict_proba(rolls[:2]).shape  # every pitch of every frame
+    (2, 6, 16)
+    >>> bool(model.nll(rolls) > 0)  # nats per frame
+    True
     """
 
     _backbone = LSTM
