@@ -5,8 +5,8 @@ import pytest
 
 pytest.importorskip("music21")
 
-from seqestim.datasets import load_bach_chorales  # noqa: E402
-from seqestim.datasets.music import _split_of  # noqa: E402
+from seqestim.datasets import load_bach_chorales
+from seqestim.datasets.music import _split_of
 
 
 def test_loader_is_deterministic_and_caches(tmp_path):
