@@ -86,6 +86,8 @@ class PolyphonicModel(TrainingParams, SequenceEstimator):
         Number of pitches ``P`` of every frame.
     n_features_in_ : int
         The same as ``n_pitches_`` for panels.
+    feature_names_in_ : ndarray of str
+        Column names of a wide DataFrame ``X``, if given.
     n_channels_ : int
         The same as ``n_pitches_``.
     input_layout_ : str

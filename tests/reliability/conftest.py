@@ -78,6 +78,9 @@ def task_data(task, seed=0):
     if task == "seq2seq":
         X, y = ["3 mai", "12 juin", "1 mai", "7 juin"], ["05-03", "06-12", "05-01", "06-07"]
         return (X, y), lambda est: est.score_sequences(X, y)
+    if task == "polyphonic":
+        rolls = (rng.rand(8, 4, 7) < 0.4).astype(np.float32)  # 8 piano rolls, 4 pitches
+        return (rolls,), lambda est: est.predict_proba(rolls)
     raise ValueError(task)
 
 
