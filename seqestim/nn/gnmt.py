@@ -27,8 +27,9 @@ Architecture (Section 3, Figure 1; ``L_e``/``L_d`` layers, ``d`` = ``d_model`` u
   over target steps for the attention and layer 1 only; layers 2..L_d then run over the whole
   sequence at once.
 - Initial states are zero (the encoder's final state is not passed to the decoder).
-- Initialisation: every parameter ``U(-0.04, 0.04)`` (Section 8.1); dropout on the input of every
-  layer and of the softmax.
+- Initialisation: the paper draws every parameter from ``U(-0.04, 0.04)`` (Section 8.1), a
+  scale chosen for its 1024-unit layers; ``init_scale=0.04`` does exactly that. Dropout on the
+  input of every layer and of the softmax.
 
 Beam search (Section 7) uses the length normalisation and coverage penalty of
 :mod:`seqestim.nn.generation`; the translator's defaults ``length_penalty = 0.2`` and
@@ -39,6 +40,12 @@ Deviations, all deliberate:
 
 - Sizes are parameters and smaller by default (CPU-sized data): 4 + 4 layers of 256 units
   instead of 8 + 8 of 1024. The bottom encoder layer has ``d`` units per direction.
+- The default initialisation (``init_scale=None``) is PyTorch's for each layer, which scales
+  with the width: ``U(-1/√d, 1/√d)`` for the LSTMs (0.031 at the paper's 1024 units, close to
+  its 0.04), ``N(0, 1)`` for the embeddings. At the widths of CPU-sized models a fixed 0.04 is
+  several times too small: signals shrink through the stack, the gradients that reach the
+  attention network fall to ~1e-9 (below Adam's ``eps``), the attention stays near uniform and,
+  within our benchmark budgets, the decoder learns to ignore the source.
 - The LSTM layers are ``torch.nn.LSTM``/``LSTMCell``, which carry two bias vectors
   (input-hidden and hidden-hidden) of ``4d`` each where the paper has one.
 - No model parallelism across GPUs (the reason the paper's attention reads the bottom layer), no
@@ -82,8 +89,11 @@ class GNMTParams:
     n_decoder_layers: int = param(4, "Decoder LSTM layers.")
     d_attention: int = param(256, "Hidden units of the attention network.")
     dropout: float = param(0.2, "Dropout on the input of every LSTM layer and of the softmax.")
-    init_scale: float = param(
-        0.04, "Every parameter starts uniform in ``[-init_scale, init_scale]``."
+    init_scale: float | None = param(
+        None,
+        "Every parameter starts uniform in ``[-init_scale, init_scale]`` (the paper: 0.04, for\n"
+        "1024 units); None: PyTorch's default initialisation of each layer, scaled to its width.",
+        kind="float or None",
     )
 
 
@@ -133,8 +143,8 @@ class GNMT(nn.Module):
                 raise ValueError(f"{name} must be >= 1; got {getattr(params, name)!r}.")
         if not 0.0 <= params.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1); got {params.dropout!r}.")
-        if not params.init_scale > 0:
-            raise ValueError(f"init_scale must be > 0; got {params.init_scale!r}.")
+        if params.init_scale is not None and not params.init_scale > 0:
+            raise ValueError(f"init_scale must be > 0 or None; got {params.init_scale!r}.")
         self.params = params
         d, a = params.d_model, params.d_attention
         self.d_output = int(d_target)
@@ -158,8 +168,9 @@ class GNMT(nn.Module):
             nn.LSTM(2 * d, d, batch_first=True) for _ in range(params.n_decoder_layers - 1)
         )
         self.output = nn.Linear(d, d_target)
-        for parameter in self.parameters():
-            nn.init.uniform_(parameter, -params.init_scale, params.init_scale)
+        if params.init_scale is not None:  # the paper's uniform initialisation
+            for parameter in self.parameters():
+                nn.init.uniform_(parameter, -params.init_scale, params.init_scale)
         with torch.no_grad():
             self.source_embedding.weight[0].zero_()
             self.target_embedding.weight[0].zero_()

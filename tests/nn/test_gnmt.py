@@ -117,6 +117,16 @@ def test_context_reaches_every_decoder_layer():
         assert layer.input_size == 2 * model.params.d_model  # [input; context]
 
 
+def test_default_initialisation_scales_with_the_width():
+    for d in (16, 64):
+        model = _model(d_model=d, d_attention=d)  # init_scale=None
+        bound = 1 / d**0.5
+        weights = model.decoder_bottom.weight_hh
+        assert weights.abs().max() <= bound
+        assert weights.abs().max() > 0.9 * bound  # uniform over the whole range, not 0.04
+    assert model.source_embedding.weight[1:].std() > 0.5  # N(0, 1) embeddings
+
+
 def test_paper_initialisation_and_bad_layouts():
     model = _model(d_model=32, init_scale=0.04)
     for name, parameter in model.named_parameters():
@@ -124,3 +134,5 @@ def test_paper_initialisation_and_bad_layouts():
     assert model.source_embedding.weight[0].abs().sum() == 0
     with pytest.raises(ValueError, match="n_encoder_layers"):
         _model(n_encoder_layers=1)
+    with pytest.raises(ValueError, match="init_scale"):
+        _model(init_scale=0.0)
