@@ -4,8 +4,10 @@ Two measurements, each side by side in one process so that the ratios are meanin
 shared machine:
 
 1. forward + backward time of the linear recurrence ``x_k = Λ̄ x_{k-1} + B̄u_k`` computed by
-   :func:`seqestim.nn.s5.linear_recurrence_scan` (log-depth parallel scan) and by a Python loop
-   over time (:func:`seqestim.nn.s5.linear_recurrence_loop`), for several lengths ``L``;
+   :func:`seqestim.nn.s5.linear_recurrence_scan` (log-depth odd/even parallel scan, complex),
+   by :func:`seqestim.nn.s5.linear_recurrence_chunked` (chunked scan in real arithmetic, what
+   the S5 layer uses on a CPU for batch x states >= 256) and by a Python loop over time
+   (:func:`seqestim.nn.s5.linear_recurrence_loop`), for several lengths ``L``;
 2. forward + backward time of a whole S5 backbone for ``L`` and ``8 L`` (target: the time grows
    at most 10x, i.e. near-linearly).
 
@@ -27,7 +29,13 @@ from pathlib import Path
 
 import torch
 
-from seqestim.nn.s5 import S5, S5Params, linear_recurrence_loop, linear_recurrence_scan
+from seqestim.nn.s5 import (
+    S5,
+    S5Params,
+    linear_recurrence_chunked,
+    linear_recurrence_loop,
+    linear_recurrence_scan,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -53,27 +61,42 @@ def scan_vs_loop(lengths, batch, states, repeats):
         def run(fn, a=a, b=b):
             torch.view_as_real(fn(a, b)).sum().backward()
 
-        run(linear_recurrence_scan)  # warm-up
-        run(linear_recurrence_loop)
-        # interleave the two so that machine noise hits both alike
-        t_scan, t_loop = [], []
+        # the chunked scan reads and returns real and imaginary parts, as the S5 layer uses it
+        parts = [t.detach().clone().requires_grad_() for t in (a.real, a.imag, b.real, b.imag)]
+
+        def run_chunked(parts=parts):
+            x_re, x_im = linear_recurrence_chunked(*parts)
+            (x_re.sum() + x_im.sum()).backward()
+
+        methods = {
+            "scan": lambda: run(linear_recurrence_scan),
+            "chunked": run_chunked,
+            "loop": lambda: run(linear_recurrence_loop),
+        }
+        for fn in methods.values():  # warm-up
+            fn()
+        # interleave the methods so that machine noise hits them alike
+        times = {name: [] for name in methods}
         for _ in range(repeats):
-            t_scan.append(_time(lambda: run(linear_recurrence_scan), 1))
-            t_loop.append(_time(lambda: run(linear_recurrence_loop), 1))
-        scan, loop = statistics.median(t_scan), statistics.median(t_loop)
+            for name, fn in methods.items():
+                times[name].append(_time(fn, 1))
+        scan, chunked, loop = (statistics.median(times[name]) for name in methods)
         rows.append(
             {
                 "batch": batch,
                 "states": states,
                 "L": L,
                 "scan_s": scan,
+                "chunked_s": chunked,
                 "loop_s": loop,
                 "speedup": loop / scan,
+                "speedup_chunked": loop / chunked,
             }
         )
         print(
-            f"L={L:6d}  scan {scan * 1e3:9.2f} ms  loop {loop * 1e3:9.2f} ms  "
-            f"speedup {loop / scan:6.1f}x",
+            f"L={L:6d}  scan {scan * 1e3:9.2f} ms  chunked {chunked * 1e3:9.2f} ms  "
+            f"loop {loop * 1e3:9.2f} ms  speedup scan {loop / scan:6.1f}x  "
+            f"chunked {loop / chunked:6.1f}x",
             flush=True,
         )
     return rows

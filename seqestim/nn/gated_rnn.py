@@ -38,8 +38,26 @@ Deviations from the paper, all deliberate:
 - Multi-layer stacks, inter-layer dropout and the bidirectional option are library additions
   (the paper uses one layer).
 
-The input projections ``x_t W`` of all steps are computed in one matrix product; only the
-recurrence itself loops over time, as it must for these models.
+Fast path (``normalization=None``)
+----------------------------------
+The input projections ``x_t W + b`` of all steps are computed in one matrix product before the
+time loop; only the recurrent product ``h_{t-1} U`` and the gate arithmetic stay inside it, as
+they must for these models. The loop itself runs in a ``torch.autograd.Function`` per cell
+(:class:`_TanhRNNScan`, :class:`_GRUScan`, :class:`_LSTMScan`) with backpropagation through time
+written out by hand from the same equations:
+
+- the forward loop records no autograd graph (a handful of fused in-place kernels per step);
+- every derivative factor that does not depend on the incoming gradient (``1 - h̃²``,
+  ``σ(1 - σ)``, ...) is computed for all steps at once before the backward loop, so that loop
+  holds only the chain through ``h`` (and ``c``): a few elementwise products and one matrix
+  product with ``Uᵀ`` per step;
+- the weight gradients ``Σ_t h_{t-1}ᵀ δ_t`` (and the peepholes') are one matrix product over
+  all steps after the loop.
+
+The functions compute exactly the equations above (tests compare outputs and gradients with the
+step-by-step cells to 1e-10 in float64). They support first derivatives only (no double
+backward). With a normalization the layer steps through the cells, whose sites need the step
+index and the per-step statistics.
 
 Normalization (library option, off by default)
 ----------------------------------------------
@@ -162,6 +180,13 @@ class _Cell(nn.Module):
         """The part of ``state`` that is the cell's output ``h``."""
         return state
 
+    def scan(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Outputs ``h_t`` of all steps, (B, L, H), from the projections of :meth:`project`.
+
+        The fast path of the module docstring; the cells without a normalization only.
+        """
+        raise NotImplementedError
+
 
 class TanhRNNCell(_Cell):
     """One step of the tanh RNN, Eq. 2: ``h_t = tanh(x_t W + h_{t-1} U + b)``."""
@@ -172,6 +197,10 @@ class TanhRNNCell(_Cell):
         ``context`` ``(t, mask_t, memory)`` is only needed with a normalization.
         """
         return torch.tanh(projected_x + self._norm(0, h @ self.recurrent, context))
+
+    def scan(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Outputs of all steps (B, L, H) by the fast path (see the module docstring)."""
+        return _TanhRNNScan.apply(projected, self.recurrent, _keep_mask(mask))
 
 
 class GRUCell(_Cell):
@@ -194,6 +223,10 @@ class GRUCell(_Cell):
         # reset applied before the product (Eq. 10)
         h_tilde = torch.tanh(x_h + self._norm(1, (r * h) @ U_h, context))
         return h + z * (h_tilde - h)  # (1 - z) h + z h̃
+
+    def scan(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Outputs of all steps (B, L, H) by the fast path (see the module docstring)."""
+        return _GRUScan.apply(projected, self.recurrent, _keep_mask(mask))
 
 
 class LSTMCell(_Cell):
@@ -235,6 +268,208 @@ class LSTMCell(_Cell):
         # the state keeps the raw c; only the output reads the normalized one
         return torch.stack([o * torch.tanh(self._norm(1, c, context)), c])
 
+    def scan(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Outputs ``h`` of all steps (B, L, H) by the fast path (see the module docstring)."""
+        return _LSTMScan.apply(projected, self.recurrent, self.peephole, _keep_mask(mask))
+
+
+# ----------------------------------------------------------------------------------------------
+# Fast path: the time loop with hand-written backpropagation through time (module docstring).
+# All tensors inside are time-major, (L, B, ·), so that the slice of step t is contiguous.
+# ``keep`` is (L, B, 1) bool (True = real step) or None; at a padded step the state is kept.
+# ----------------------------------------------------------------------------------------------
+
+
+def _time_major(x: torch.Tensor) -> torch.Tensor:
+    """A new contiguous tensor (never a view of ``x``): (B, L, ·) <-> (L, B, ·)."""
+    return x.transpose(0, 1).clone(memory_format=torch.contiguous_format)
+
+
+def _previous(states: torch.Tensor) -> torch.Tensor:
+    """``s_{t-1}`` for every step, with a zero initial state: (L, B, H) -> (L, B, H)."""
+    return torch.cat([torch.zeros_like(states[:1]), states[:-1]], dim=0)
+
+
+def _keep_mask(mask: torch.Tensor | None) -> torch.Tensor | None:
+    return None if mask is None else mask.transpose(0, 1).unsqueeze(-1)  # (L, B, 1)
+
+
+class _TanhRNNScan(torch.autograd.Function):
+    """``h_t = tanh(a_t + h_{t-1} U)`` over all steps, for precomputed ``a_t = x_t W + b``."""
+
+    @staticmethod
+    def forward(ctx, projected, U, keep):
+        hs = _time_major(projected)  # (L, B, H): a_t, then h_t in place
+        B, H = hs.shape[1:]
+        U = U.detach()
+        h = hs.new_zeros(B, H)
+        for t, h_new in enumerate(hs.unbind(0)):
+            h_new.addmm_(h, U).tanh_()  # Eq. 2
+            if keep is not None:
+                torch.where(keep[t], h_new, h, out=h_new)
+            h = h_new
+        ctx.save_for_backward(hs, U, keep)
+        return hs.transpose(0, 1)  # (B, L, H)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        hs, U, keep = ctx.saved_tensors
+        grads = _time_major(grad_out)  # (L, B, H)
+        L, B, H = hs.shape
+        derivative = 1 - hs * hs  # tanh' for all steps at once
+        passes = None
+        if keep is not None:  # nothing flows into a padded step; h passes on unchanged
+            derivative = derivative * keep
+            passes = (~keep).to(hs.dtype)
+        d_pre = torch.empty_like(hs)  # δ_t = ∂loss/∂(a_t + h_{t-1} U)
+        U_T = U.T
+        dh = hs.new_zeros(B, H)  # ∂loss/∂h_t from step t+1
+        for t in range(L - 1, -1, -1):
+            g = grads[t] + dh
+            torch.mul(g, derivative[t], out=d_pre[t])
+            dh = d_pre[t] @ U_T
+            if passes is not None:
+                dh.addcmul_(g, passes[t])
+        d_U = _previous(hs).flatten(0, 1).T @ d_pre.flatten(0, 1)  # Σ_t h_{t-1}ᵀ δ_t
+        return d_pre.transpose(0, 1), d_U, None
+
+
+class _GRUScan(torch.autograd.Function):
+    """The GRU of Eqs. 8-12 over all steps, for precomputed ``[a_r, a_z, a_h] = x_t W + b``."""
+
+    @staticmethod
+    def forward(ctx, projected, U, keep):
+        gates = _time_major(projected)  # (L, B, 3H): x_t W + b, then r, z, h̃ in place
+        L, B, H3 = gates.shape
+        H = H3 // 3
+        U = U.detach()
+        U_rz, U_h = U[:, : 2 * H], U[:, 2 * H :]
+        hs = gates.new_empty(L, B, H)
+        h = gates.new_zeros(B, H)
+        for t, (g, h_new) in enumerate(zip(gates.unbind(0), hs.unbind(0), strict=True)):
+            rz = g[:, : 2 * H].addmm_(h, U_rz).sigmoid_()  # Eqs. 8-9
+            r, z = rz[:, :H], rz[:, H:]
+            h_tilde = g[:, 2 * H :].addmm_(r * h, U_h).tanh_()  # reset before the product, Eq. 10
+            torch.lerp(h, h_tilde, z, out=h_new)  # (1 - z) h + z h̃, Eq. 11
+            if keep is not None:
+                torch.where(keep[t], h_new, h, out=h_new)
+            h = h_new
+        ctx.save_for_backward(gates, hs, U, keep)
+        return hs.transpose(0, 1)  # (B, L, H)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        gates, hs, U, keep = ctx.saved_tensors
+        grads = _time_major(grad_out)  # (L, B, H)
+        L, B, H = hs.shape
+        r, z, h_tilde = gates.unflatten(-1, (3, H)).unbind(-2)  # (L, B, H) each
+        h_prev = _previous(hs)
+        # With g = ∂loss/∂h_t and h = h_{t-1}:
+        #   δ_h̃ = g z (1 - h̃²),  δ_z = g (h̃ - h) z (1 - z),  δ_r = (δ_h̃ U_hᵀ) h r (1 - r)
+        #   ∂loss/∂h_{t-1} = g (1 - z) + (δ_h̃ U_hᵀ) r + [δ_r δ_z] U_rzᵀ
+        # Every factor that multiplies g is computed for all steps at once here:
+        z_real = z if keep is None else z * keep  # 0 at a padded step: nothing flows in
+        factor_h = z_real * (1 - h_tilde * h_tilde)
+        factor_z = (h_tilde - h_prev) * z_real * (1 - z)
+        factor_r = h_prev * r * (1 - r)
+        carry = 1 - z_real  # 1 at a padded step: the state passes on unchanged
+        U_rz_T, U_h_T = U[:, : 2 * H].T, U[:, 2 * H :].T
+        d_gates = torch.empty_like(gates)  # δ of [r, z, h̃] pre-activations, (L, B, 3H)
+        dh = hs.new_zeros(B, H)  # from step t+1
+        for t in range(L - 1, -1, -1):
+            g = grads[t] + dh
+            d = d_gates[t]  # (B, 3H)
+            d_h = torch.mul(g, factor_h[t], out=d[:, 2 * H :])
+            dq = d_h @ U_h_T  # ∂loss/∂(r ⊙ h_{t-1})
+            torch.mul(dq, factor_r[t], out=d[:, :H])
+            torch.mul(g, factor_z[t], out=d[:, H : 2 * H])
+            dh = (g * carry[t]).addcmul_(dq, r[t]).addmm_(d[:, : 2 * H], U_rz_T)
+        d_U_rz = h_prev.flatten(0, 1).T @ d_gates[..., : 2 * H].flatten(0, 1)  # Σ_t h_{t-1}ᵀ δ
+        d_U_h = (r * h_prev).flatten(0, 1).T @ d_gates[..., 2 * H :].flatten(0, 1)
+        return d_gates.transpose(0, 1), torch.cat([d_U_rz, d_U_h], dim=1), None
+
+
+class _LSTMScan(torch.autograd.Function):
+    """The peephole LSTM of Eqs. 3-7 over all steps, for precomputed ``x_t W + b`` (i, f, c, o)."""
+
+    @staticmethod
+    def forward(ctx, projected, U, peephole, keep):
+        gates = _time_major(projected)  # (L, B, 4H): x_t W + b, then i, f, c̃, o in place
+        L, B, H4 = gates.shape
+        H = H4 // 4
+        U, peephole = U.detach(), peephole.detach()
+        V_if, V_o = peephole[:2], peephole[2]  # (2, H), (H,)
+        cells = gates.new_empty(L, B, H)  # c_t
+        tanh_cells = gates.new_empty(L, B, H)  # tanh(c_t)
+        hs = gates.new_empty(L, B, H)
+        h, c = gates.new_zeros(B, H), gates.new_zeros(B, H)
+        steps = zip(
+            gates.unbind(0), cells.unbind(0), tanh_cells.unbind(0), hs.unbind(0), strict=True
+        )
+        for t, (g, c_new, tanh_c, h_new) in enumerate(steps):
+            g.addmm_(h, U)  # (B, 4H) pre-activations
+            i_f = g[:, : 2 * H].view(B, 2, H)
+            i_f.addcmul_(c.unsqueeze(1), V_if).sigmoid_()  # peepholes on c_{t-1} (Eqs. 3-4)
+            c_tilde = g[:, 2 * H : 3 * H].tanh_()
+            torch.mul(i_f[:, 1], c, out=c_new).addcmul_(i_f[:, 0], c_tilde)  # Eq. 5
+            o = g[:, 3 * H :].addcmul_(c_new, V_o).sigmoid_()  # peeks at the new cell (Eq. 6)
+            torch.mul(o, torch.tanh(c_new, out=tanh_c), out=h_new)  # Eq. 7
+            if keep is not None:
+                torch.where(keep[t], h_new, h, out=h_new)
+                torch.where(keep[t], c_new, c, out=c_new)
+            h, c = h_new, c_new
+        ctx.save_for_backward(gates, cells, tanh_cells, hs, U, peephole, keep)
+        return hs.transpose(0, 1)  # (B, L, H)
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_out):
+        gates, cells, tanh_cells, hs, U, peephole, keep = ctx.saved_tensors
+        grads = _time_major(grad_out)  # (L, B, H)
+        L, B, H = hs.shape
+        i, f, c_tilde, o = gates.unflatten(-1, (4, H)).unbind(-2)  # (L, B, H) each
+        c_prev = _previous(cells)
+        V_i, V_f, V_o = peephole
+        # With g_h = ∂loss/∂h_t and g_c = ∂loss/∂c_t (everything that reaches c_t):
+        #   δ_o = g_h tanh(c) o (1 - o)
+        #   g_c = ∂loss/∂c_t from step t+1  +  g_h o (1 - tanh² c)  +  δ_o V_o
+        #   δ_i = g_c c̃ i (1 - i),  δ_f = g_c c_{t-1} f (1 - f),  δ_c̃ = g_c i (1 - c̃²)
+        #   ∂loss/∂c_{t-1} = g_c f + δ_i V_i + δ_f V_f,  ∂loss/∂h_{t-1} = [δ_i δ_f δ_c̃ δ_o] Uᵀ
+        # Every factor that multiplies g_h or g_c is computed for all steps at once here:
+        factor_o = tanh_cells * o * (1 - o)  # δ_o = g_h factor_o
+        factor_c = o * (1 - tanh_cells * tanh_cells) + factor_o * V_o  # g_c = dc + g_h factor_c
+        factor_ifc = torch.stack(  # [δ_i, δ_f, δ_c̃] = g_c factor_ifc
+            [c_tilde * i * (1 - i), c_prev * f * (1 - f), i * (1 - c_tilde * c_tilde)], dim=2
+        )  # (L, B, 3, H)
+        carry = f + factor_ifc[:, :, 0] * V_i + factor_ifc[:, :, 1] * V_f  # dc = g_c carry
+        passes = None
+        if keep is not None:  # nothing flows into a padded step; c and h pass on unchanged
+            factor_o, factor_c = factor_o * keep, factor_c * keep
+            factor_ifc = factor_ifc * keep.unsqueeze(-1)
+            carry = torch.where(keep, carry, 1.0)
+            passes = (~keep).to(hs.dtype)
+        U_T = U.T
+        d_gates = torch.empty_like(gates)  # δ of the four pre-activations, (L, B, 4H)
+        dh, dc = hs.new_zeros(B, H), hs.new_zeros(B, H)  # from step t+1
+        for t in range(L - 1, -1, -1):
+            g_h = grads[t] + dh
+            d = d_gates[t]  # (B, 4H)
+            torch.mul(g_h, factor_o[t], out=d[:, 3 * H :])
+            g_c = torch.addcmul(dc, g_h, factor_c[t])
+            torch.mul(g_c.unsqueeze(1), factor_ifc[t], out=d[:, : 3 * H].view(B, 3, H))
+            dc = g_c * carry[t]
+            dh = d @ U_T
+            if passes is not None:
+                dh.addcmul_(g_h, passes[t])
+        d_i, d_f, _, d_o = d_gates.unflatten(-1, (4, H)).unbind(-2)
+        d_U = _previous(hs).flatten(0, 1).T @ d_gates.flatten(0, 1)  # Σ_t h_{t-1}ᵀ δ_t
+        d_peephole = torch.stack(
+            [(d_i * c_prev).sum((0, 1)), (d_f * c_prev).sum((0, 1)), (d_o * cells).sum((0, 1))]
+        )
+        return d_gates.transpose(0, 1), d_U, d_peephole, None
+
 
 class _RecurrentLayer(nn.Module):
     """Runs one cell over a sequence; padded steps leave the state unchanged."""
@@ -244,9 +479,19 @@ class _RecurrentLayer(nn.Module):
         self.cell = cell
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        B, L, _ = x.shape
         projected = self.cell.project(x, mask)  # (B, L, n_gates * H), all steps at once
-        state = self.cell.init_state(B, device=x.device, dtype=projected.dtype)
+        if self.cell.normalization is None:
+            return self.cell.scan(projected, mask)  # the fast path
+        return self.step_by_step(projected, mask)
+
+    def step_by_step(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Run the cell step by step over precomputed projections: (B, L, H).
+
+        The general path (every normalization) and the reference the fast path is tested
+        against.
+        """
+        B, L, _ = projected.shape
+        state = self.cell.init_state(B, device=projected.device, dtype=projected.dtype)
         memory = self.cell.init_memory()  # normalization history, local to this pass
         # unbind, not projected[:, t]: the backward of each index would materialise a
         # full-size gradient of ``projected``, O(L) per step and O(L²) in all

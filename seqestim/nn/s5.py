@@ -39,11 +39,25 @@ Implementation notes and deviations
 - Complex parameters are stored as real tensors with a trailing real/imaginary axis
   (``B: (P, H, 2)``, ``C: (H, P, 2)``) and ``Λ`` as ``Lambda_re``/``Lambda_im``, as in the
   official code. The scan itself runs on complex tensors built from them in ``forward``.
-- The scan is our own recursive odd/even (Blelloch-style) reduction: ``O(L)`` work and
-  ``O(log L)`` depth, the same scheme as ``jax.lax.associative_scan``. Because ``Λ̄`` is the same
-  at every step, the ``a`` part of every pair is kept as one ``(…, 1, P)`` tensor instead of ``L``
-  copies. ``torch._higher_order_ops.associative_scan`` is not used (prototype, open correctness
-  bugs).
+- Two evaluations of the recurrence, both exact (tests compare them with a sequential loop to
+  1e-10 in float64):
+
+  - :func:`linear_recurrence_scan`, our own recursive odd/even (Blelloch-style) reduction:
+    ``O(L)`` work and ``O(log L)`` depth, the same scheme as ``jax.lax.associative_scan``.
+    Because ``Λ̄`` is the same at every step, the ``a`` part of every pair is kept as one
+    ``(…, 1, P)`` tensor instead of ``L`` copies. Used on a GPU and for small batches.
+  - :func:`linear_recurrence_chunked`, for training-sized batches on a CPU (batch × kept states
+    ``≥`` :data:`CHUNKED_MIN_WIDTH`): the sequence is cut into ``√L`` chunks of ``√L`` steps;
+    the last state of every chunk from a zero start, the states entering the chunks, and then
+    every state are three loops of ``√L`` steps over all chunks at once. It runs in real
+    arithmetic on the real and imaginary parts (PyTorch's complex kernels are several times
+    slower than its real ones on a CPU) and has a hand-written backward pass (the reversed
+    recurrence with ``conj(Λ̄)``). On a CPU the odd/even scan is memory-bound for wide batches,
+    and this version does a fraction of its memory traffic (benchmarks/s5/README.md).
+
+  ``torch._higher_order_ops.associative_scan`` is not used (prototype, open correctness bugs).
+  The SSM keeps ``B̄u`` and the states as real and imaginary parts; only :meth:`S5SSM.step`
+  holds a complex state.
 - Bidirectional: as in the paper, a second, reversed scan reuses the same ``Λ̄, B̄``; the two
   state sequences are concatenated and mapped to ``d_model`` features by one ``C̃`` of width
   ``2P`` (two independently initialised halves). The directions are therefore *summed* into
@@ -68,14 +82,15 @@ Implementation notes and deviations
   ``run_train.py`` defaults 128, 256, 6 and 8; the other defaults (ZOH, ``half_glu1``, pre-norm
   batch norm with momentum 0.95, ``trunc_standard_normal``, ``dt ∈ [0.001, 0.1]``,
   ``ssm_lr=1e-3``, unidirectional, dropout 0) are the official ones.
-- The scan runs on complex tensors, which ONNX export does not support; the parameters
-  themselves are real.
+- The odd/even scan and :meth:`S5SSM.step` run on complex tensors, which ONNX export does not
+  support; the parameters themselves are real.
 - The irregular-sampling variant (per-step ``Δ·dt_k``, branch ``pendulum``) is not implemented;
   ``step_rescale`` (uniform rescaling of all ``Δ``) is.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -96,6 +111,7 @@ __all__ = [
     "discretize_bilinear",
     "discretize_zoh",
     "hippo_n",
+    "linear_recurrence_chunked",
     "linear_recurrence_loop",
     "linear_recurrence_scan",
 ]
@@ -282,6 +298,138 @@ def linear_recurrence_loop(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.stack(states, dim=-2)
 
 
+# The chunked scan for a shared Λ̄, in real arithmetic (see the module docstring).
+#: Below this many recurrences per step (batch × states) the odd/even scan is the faster one on
+#: a CPU (benchmarks/s5/README.md); on a GPU the log-depth scan is always used.
+CHUNKED_MIN_WIDTH = 256
+
+
+def _complex_power(a_re: torch.Tensor, a_im: torch.Tensor, n: int):
+    """``a**n`` for complex ``a`` given as real parts, by repeated squaring."""
+    r_re, r_im = torch.ones_like(a_re), torch.zeros_like(a_im)
+    while n:
+        if n & 1:
+            r_re, r_im = r_re * a_re - r_im * a_im, r_re * a_im + r_im * a_re
+        a_re, a_im = a_re * a_re - a_im * a_im, 2 * a_re * a_im
+        n >>= 1
+    return r_re, r_im
+
+
+def _chunked_states(a_re, a_im, b_re, b_im, reverse: bool = False):
+    """States of ``x_k = a x_{k-1} + b_k`` (complex, as real parts) along dim -2; no autograd.
+
+    ``a`` is ``(..., 1, P)`` (the same at every step); ``reverse`` runs from the last step to
+    the first (``x_k = a x_{k+1} + b_k``). Three short loops instead of one of length ``L``:
+    ``T = ceil(sqrt(L))`` steps inside chunks of ``T`` steps, all chunks at once; the ``C`` chunk
+    entry states one after the other; ``T`` steps again from those entry states.
+    """
+    L = b_re.shape[-2]
+    T = max(1, math.ceil(math.sqrt(L)))
+    C = -(-L // T)
+    pad = C * T - L  # zero inputs beyond the ends change no state that is kept
+    if pad:
+        spec = (0, 0, pad, 0) if reverse else (0, 0, 0, pad)
+        b_re, b_im = F.pad(b_re, spec), F.pad(b_im, spec)
+    shape = torch.broadcast_shapes(a_re.shape, b_re.shape)
+    out_re, out_im = b_re.new_empty(shape), b_re.new_empty(shape)  # (..., C T, P)
+
+    def steps(t):  # T views of (..., C, P): step k of every chunk
+        return t.unflatten(-2, (C, T)).unbind(-2)
+
+    b_re_k, b_im_k, out_re_k, out_im_k = steps(b_re), steps(b_im), steps(out_re), steps(out_im)
+    order = list(range(T - 1, -1, -1) if reverse else range(T))
+
+    def advance(x_re, x_im, k, a_re=a_re, a_im=a_im, out=(None, None)):
+        # x ← a x + b_k in real arithmetic: (a_re x_re - a_im x_im, a_re x_im + a_im x_re) + b_k
+        new_re = torch.addcmul(b_re_k[k], a_re, x_re, out=out[0]).addcmul_(a_im, x_im, value=-1)
+        new_im = torch.addcmul(b_im_k[k], a_re, x_im, out=out[1]).addcmul_(a_im, x_re)
+        return new_re, new_im
+
+    # 1. the last state of every chunk from a zero start: (..., C, P)
+    y_re, y_im = b_re_k[order[0]], b_im_k[order[0]]
+    for k in order[1:]:
+        y_re, y_im = advance(y_re, y_im, k)
+    # 2. the state entering every chunk: e_c = a^T e_{c-1} + y_{c-1}, e_0 = 0
+    p_re, p_im = (p.squeeze(-2) for p in _complex_power(a_re, a_im, T))  # (..., P)
+    e_re, e_im = torch.zeros_like(y_re), torch.zeros_like(y_im)
+    chunks = list(range(C - 1, -1, -1) if reverse else range(C))
+    for prev, c in itertools.pairwise(chunks):
+        old_re, old_im = e_re[..., prev, :], e_im[..., prev, :]
+        torch.addcmul(y_re[..., prev, :], p_re, old_re, out=e_re[..., c, :])
+        e_re[..., c, :].addcmul_(p_im, old_im, value=-1)
+        torch.addcmul(y_im[..., prev, :], p_re, old_im, out=e_im[..., c, :])
+        e_im[..., c, :].addcmul_(p_im, old_re)
+    # 3. every state, chunk by chunk from its entry state
+    x_re, x_im = e_re, e_im
+    for k in order:
+        x_re, x_im = advance(x_re, x_im, k, out=(out_re_k[k], out_im_k[k]))
+    if pad:
+        kept = slice(pad, None) if reverse else slice(None, L)
+        out_re, out_im = out_re[..., kept, :], out_im[..., kept, :]
+    return out_re, out_im
+
+
+class _ChunkedRecurrence(torch.autograd.Function):
+    """:func:`linear_recurrence_chunked` with its backward pass written out.
+
+    The gradient of a linear recurrence is the same recurrence run backwards with ``conj(a)``:
+    ``∂loss/∂b_k = G_k = g_k + conj(a) G_{k+1}``; and ``∂loss/∂a = Σ_k G_k conj(x_{k-1})``
+    (PyTorch's convention for complex gradients).
+    """
+
+    @staticmethod
+    def forward(ctx, a_re, a_im, b_re, b_im):
+        x_re, x_im = _chunked_states(a_re, a_im, b_re, b_im)
+        ctx.save_for_backward(a_re, a_im, x_re, x_im)
+        ctx.shapes = (a_re.shape, b_re.shape)
+        return x_re, x_im
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, g_re, g_im):
+        a_re, a_im, x_re, x_im = ctx.saved_tensors
+        a_shape, b_shape = ctx.shapes
+        g_re = torch.zeros_like(x_re) if g_re is None else g_re
+        g_im = torch.zeros_like(x_im) if g_im is None else g_im
+        G_re, G_im = _chunked_states(a_re, -a_im, g_re, g_im, reverse=True)
+        # Σ_k G_k conj(x_{k-1}); x_{-1} = 0 adds nothing
+        G_re_k, G_im_k = G_re[..., 1:, :], G_im[..., 1:, :]
+        x_re_k, x_im_k = x_re[..., :-1, :], x_im[..., :-1, :]
+        d_a_re = (G_re_k * x_re_k).sum(-2, keepdim=True) + (G_im_k * x_im_k).sum(-2, keepdim=True)
+        d_a_im = (G_im_k * x_re_k).sum(-2, keepdim=True) - (G_re_k * x_im_k).sum(-2, keepdim=True)
+        return (
+            d_a_re.sum_to_size(a_shape),
+            d_a_im.sum_to_size(a_shape),
+            G_re.sum_to_size(b_shape),
+            G_im.sum_to_size(b_shape),
+        )
+
+
+def linear_recurrence_chunked(a_re, a_im, b_re, b_im):
+    """All states of ``x_k = a ⊙ x_{k-1} + b_k`` for an ``a`` shared by every step.
+
+    The same recurrence as :func:`linear_recurrence_scan`, for the case S5 needs (``Λ̄`` is the
+    same at every step), in real arithmetic on the real and imaginary parts, by a chunked scan:
+    about ``3 sqrt(L)`` elementwise steps over slices of ``L / sqrt(L)`` steps each, ``O(L)``
+    work, and a hand-written backward pass (the reversed recurrence).
+
+    Parameters
+    ----------
+    a_re, a_im : torch.Tensor
+        ``(..., 1, P)``: real and imaginary parts of ``a``, broadcastable to ``b``.
+    b_re, b_im : torch.Tensor
+        ``(..., L, P)``: real and imaginary parts of ``b``; time is the second-to-last axis.
+
+    Returns
+    -------
+    x_re, x_im : torch.Tensor
+        ``(..., L, P)`` real and imaginary parts of the states ``x_0 … x_{L-1}``.
+    """
+    if a_re.shape[-2] != 1:
+        raise ValueError(f"a must have one step (shape (..., 1, P)); got {tuple(a_re.shape)}.")
+    return _ChunkedRecurrence.apply(a_re, a_im, b_re, b_im)
+
+
 # --------------------------------------------------------------------------------------------
 # Modules
 # --------------------------------------------------------------------------------------------
@@ -381,30 +529,42 @@ class S5SSM(nn.Module):
         fn = discretize_zoh if self.discretization == "zoh" else discretize_bilinear
         return fn(Lambda, _as_complex(self.B), Delta)
 
-    def _readout(self, states: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    def _readout(self, states_re: torch.Tensor, states_im: torch.Tensor, u: torch.Tensor):
         # y = 2 Re(C̃ x) + D u with real arithmetic: Re(C̃x) = C_re x_re - C_im x_im
-        y = states.real @ self.C[..., 0].T - states.imag @ self.C[..., 1].T  # (..., H)
+        y = states_re @ self.C[..., 0].T - states_im @ self.C[..., 1].T  # (..., H)
         if self.conj_sym:
             y = 2 * y
         return y + self.D * u
 
-    def _project(self, u: torch.Tensor, B_bar: torch.Tensor) -> torch.Tensor:
-        # B̄u with a real u: two real products instead of a complex cast of u
-        return torch.complex(u @ B_bar.real.T, u @ B_bar.imag.T)
+    def _project(self, u: torch.Tensor, B_bar: torch.Tensor):
+        # B̄u with a real u: two real products, (real, imaginary) parts of (..., P)
+        return u @ B_bar.real.T, u @ B_bar.imag.T
+
+    @staticmethod
+    def _states(Lambda_bar: torch.Tensor, Bu_re: torch.Tensor, Bu_im: torch.Tensor):
+        """All states of ``x_k = Λ̄ x_{k-1} + B̄u_k`` (real, imaginary parts), (B, L, P) each."""
+        width = Bu_re.shape[0] * Bu_re.shape[-1]  # recurrences advanced per step
+        if Bu_re.device.type == "cpu" and width >= CHUNKED_MIN_WIDTH:
+            a = Lambda_bar.view(1, 1, -1)
+            return linear_recurrence_chunked(a.real, a.imag, Bu_re, Bu_im)
+        states = linear_recurrence_scan(Lambda_bar.view(1, 1, -1), torch.complex(Bu_re, Bu_im))
+        return states.real, states.imag
 
     def forward(self, u: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``u`` (B, L, H), ``mask`` (B, L) -> (B, L, H)."""
         if mask is not None:  # padded steps must add nothing to any state
             u = u * mask.unsqueeze(-1).to(u.dtype)
         Lambda_bar, B_bar = self.discretize()
-        Bu = self._project(u, B_bar)  # (B, L, P)
-        a = Lambda_bar.view(1, 1, -1)  # same Λ̄ at every step
-        states = linear_recurrence_scan(a, Bu)  # (B, L, P)
+        Bu_re, Bu_im = self._project(u, B_bar)  # (B, L, P) each
+        states_re, states_im = self._states(Lambda_bar, Bu_re, Bu_im)  # (B, L, P) each
         if self.bidirectional:
             # reversed inclusive scan over the same elements: x_k = Λ̄ x_{k+1} + B̄u_k
-            back = linear_recurrence_scan(a, reverse_padded(Bu, mask))
-            states = torch.cat([states, reverse_padded(back, mask)], dim=-1)  # (B, L, 2P)
-        return self._readout(states, u)
+            back_re, back_im = self._states(
+                Lambda_bar, reverse_padded(Bu_re, mask), reverse_padded(Bu_im, mask)
+            )
+            states_re = torch.cat([states_re, reverse_padded(back_re, mask)], dim=-1)  # (B, L, 2P)
+            states_im = torch.cat([states_im, reverse_padded(back_im, mask)], dim=-1)
+        return self._readout(states_re, states_im, u)
 
     def init_state(self, batch_size: int, device=None, dtype=None) -> torch.Tensor:
         """Zero complex state ``(batch_size, P)``."""
@@ -417,8 +577,8 @@ class S5SSM(nn.Module):
         if self.bidirectional:
             raise RuntimeError("A bidirectional S5 layer cannot run step by step.")
         Lambda_bar, B_bar = self.discretize()
-        state = Lambda_bar * state + self._project(u_t, B_bar)
-        return self._readout(state, u_t), state
+        state = Lambda_bar * state + torch.complex(*self._project(u_t, B_bar))
+        return self._readout(state.real, state.imag, u_t), state
 
 
 class MaskedBatchNorm(nn.Module):

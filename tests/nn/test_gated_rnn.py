@@ -1,5 +1,6 @@
 """Chung et al. (2014): the cells compute the paper's equations, not PyTorch's variants."""
 
+import pytest
 import torch
 
 from seqestim.nn.gated_rnn import GRU, LSTM, RNN, RecurrentParams
@@ -85,3 +86,56 @@ def test_bidirectional_backward_half_reads_reversed_real_steps():
     out = model(x)
     backward_only = model.layers[0][1](x.flip(1), None).flip(1)
     torch.testing.assert_close(out[..., 3:], backward_only)
+
+
+# ---------------------------------------------------------------- the fast path (hand-written BPTT)
+def _outputs_and_gradients(model, x, weights, mask, fast):
+    """Outputs and gradients (every parameter, the input) of a stack run fast or step by step."""
+    for tensor in [*model.parameters(), x]:
+        tensor.grad = None
+    h = x
+    for directions in model.layers:  # unidirectional stacks: one layer per level
+        layer = directions[0]
+        projected = layer.cell.project(h, mask)
+        h = layer.cell.scan(projected, mask) if fast else layer.step_by_step(projected, mask)
+    (h * weights).sum().backward()
+    return [h.detach()] + [t.grad.clone() for t in [*model.parameters(), x]]
+
+
+@pytest.mark.parametrize("model_class", [RNN, GRU, LSTM])
+@pytest.mark.parametrize(("dtype", "tolerance"), [(torch.float64, 1e-10), (torch.float32, 1e-5)])
+@pytest.mark.parametrize("ragged", [False, True])
+def test_fast_path_equals_the_step_by_step_cells(model_class, dtype, tolerance, ragged):
+    torch.manual_seed(0)
+    model = model_class(3, RecurrentParams(d_model=5, n_layers=2)).to(dtype)
+    for directions in model.layers:
+        if hasattr(directions[0].cell, "peephole"):
+            with torch.no_grad():  # non-zero peepholes, so that their gradients matter
+                directions[0].cell.peephole.normal_()
+    x = torch.randn(4, 9, 3, dtype=dtype, requires_grad=True)
+    weights = torch.randn(4, 9, 5, dtype=dtype)  # a loss that reads every step
+    mask = None
+    if ragged:
+        mask = torch.ones(4, 9, dtype=torch.bool)
+        mask[1, 6:] = False
+        mask[3, 2:] = False
+        weights = weights * mask.unsqueeze(-1)  # padded outputs are not read
+    fast = _outputs_and_gradients(model, x, weights, mask, fast=True)
+    reference = _outputs_and_gradients(model, x, weights, mask, fast=False)
+    for ours, expected in zip(fast, reference, strict=True):
+        torch.testing.assert_close(ours, expected, rtol=0.0, atol=tolerance)
+
+
+def test_the_backbone_takes_the_fast_path_without_normalization_only():
+    torch.manual_seed(0)
+    plain = GRU(2, RecurrentParams(d_model=4)).double()
+    x = torch.randn(3, 6, 2, dtype=torch.float64)
+    calls = []
+    cell = plain.layers[0][0].cell
+    original = cell.scan
+    cell.scan = lambda *args: calls.append(1) or original(*args)
+    plain(x)
+    assert calls == [1]
+    normalized = GRU(2, RecurrentParams(d_model=4, normalization="layer")).double()
+    normalized.layers[0][0].cell.scan = lambda *args: pytest.fail("normalized cells step")
+    normalized(x)

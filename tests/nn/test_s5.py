@@ -14,6 +14,7 @@ from seqestim.nn.s5 import (
     discretize_bilinear,
     discretize_zoh,
     hippo_n,
+    linear_recurrence_chunked,
     linear_recurrence_loop,
     linear_recurrence_scan,
 )
@@ -155,6 +156,67 @@ def test_scan_gradients(uniform):
     expected = torch.autograd.grad((linear_recurrence_loop(a, b) * w).real.sum(), (a, b))
     for g, e in zip(got, expected, strict=True):
         torch.testing.assert_close(g, e, rtol=1e-10, atol=1e-12)
+
+
+def _chunked(a, b):
+    x_re, x_im = linear_recurrence_chunked(a.real, a.imag, b.real, b.imag)
+    return torch.complex(x_re, x_im)
+
+
+@pytest.mark.parametrize("L", [1, 2, 3, 7, 8, 9, 64, 1000])
+@pytest.mark.parametrize("a_batch", [1, 2])
+def test_chunked_recurrence_equals_loop(L, a_batch):
+    _seed(L)
+    shape = (a_batch, 1, 5)  # one a for every sequence, or one per sequence
+    a = torch.polar(
+        torch.rand(shape, dtype=torch.float64) * 0.5 + 0.5, torch.randn(shape, dtype=torch.float64)
+    )
+    b = torch.randn(2, L, 5, dtype=torch.complex128)
+    expected = linear_recurrence_loop(a, b)
+    got = _chunked(a, b)
+    assert (got - expected).abs().max() <= 1e-10 * expected.abs().max()
+
+
+@pytest.mark.parametrize("L", [1, 2, 10, 37])
+def test_chunked_recurrence_gradients(L):
+    _seed(L)
+    a = torch.polar(
+        torch.rand(2, 1, 3, dtype=torch.float64) * 0.5 + 0.5,
+        torch.randn(2, 1, 3, dtype=torch.float64),
+    ).requires_grad_()
+    b = torch.randn(2, L, 3, dtype=torch.complex128, requires_grad=True)
+    assert torch.autograd.gradcheck(_chunked, (a, b))
+    w = torch.randn(2, L, 3, dtype=torch.complex128)
+    got = torch.autograd.grad((_chunked(a, b) * w).real.sum(), (a, b))
+    expected = torch.autograd.grad((linear_recurrence_loop(a, b) * w).real.sum(), (a, b))
+    for g, e in zip(got, expected, strict=True):
+        torch.testing.assert_close(g, e, rtol=1e-10, atol=1e-12)
+
+
+def test_chunked_recurrence_needs_one_shared_step():
+    b = torch.zeros(2, 6, 3)
+    with pytest.raises(ValueError, match="one step"):
+        linear_recurrence_chunked(b, b, b, b)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_ssm_takes_the_chunked_scan_for_wide_batches_and_agrees(bidirectional, monkeypatch):
+    import seqestim.nn.s5 as s5
+
+    _seed(1)
+    ssm = S5SSM(3, 16, blocks=2, bidirectional=bidirectional, dt_min=0.01, dt_max=0.5).double()
+    u = torch.randn(40, 33, 3, dtype=torch.float64)  # 40 sequences x 8 states >= the threshold
+    mask = lengths_to_mask(torch.randint(1, 34, (40,)), 33)
+    calls = []
+    chunked = s5.linear_recurrence_chunked
+    monkeypatch.setattr(s5, "linear_recurrence_chunked", lambda *a: calls.append(1) or chunked(*a))
+    got = ssm(u, mask)
+    assert calls
+    monkeypatch.setattr(s5, "CHUNKED_MIN_WIDTH", 10**9)  # force the odd/even scan
+    calls.clear()
+    expected = ssm(u, mask)
+    assert not calls
+    torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
 
 
 def _ssm_by_hand(ssm, u):
