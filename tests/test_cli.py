@@ -3,6 +3,7 @@ import json
 import pytest
 
 from seqestim.cli import main
+from seqestim.estimators import named_estimators
 from seqestim.registry import list_models
 
 
@@ -85,3 +86,28 @@ def test_argparse_errors_return_status(capsys):
     assert "--model" in capsys.readouterr().err
     assert main([]) == 2
     assert main(["--version"]) == 0
+
+
+def test_classify_labels_the_majority_rate_and_shows_progress(capsys):
+    argv = ["classify", "ItalyPowerDemand", "--model", "gru", "--epochs", "2", "--d-model", "4"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    rate = float(captured.out.split("majority-class rate:")[1].split()[0])
+    assert rate == pytest.approx(513 / 1029, abs=1e-4)  # class "1", the commoner in training
+    assert "2/2" in captured.err  # the progress bar over epochs
+    main([*argv, "--quiet"])
+    assert "2/2" not in capsys.readouterr().err
+
+
+def test_classify_all_prints_one_row_per_classifier(capsys):
+    argv = ["classify", "ItalyPowerDemand", "--model", "all", "--epochs", "1", "--d-model", "4"]
+    assert main([*argv, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    models = sorted(cls._model_name() for cls in named_estimators("classifier"))
+    rows = [line.split() for line in out.splitlines()[3:]]
+    assert sorted(row[0] for row in rows) == models
+    for row in rows:
+        assert 0.0 <= float(row[2]) <= 1.0 and float(row[3]) > 0
+    assert main([*argv, "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    assert sorted(r["model"] for r in results) == models

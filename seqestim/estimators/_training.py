@@ -32,7 +32,7 @@ import sys
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping
+from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRScheduler
 from skorch.dataset import ValidSplit
 
 from seqestim.estimators._training_options import (
@@ -66,15 +66,43 @@ class TrainingParams:
     # fitted state of the training options (see _training_options), saved with the estimator
     _fitted_attributes = ("_quantization", "_privacy_spent", "_target_space")
 
-    max_epochs: int = param(50, "Number of passes over the training data.")
+    max_epochs: int | None = param(
+        50,
+        """
+        Number of passes over the training data. None: 100 epochs, or fewer for a large training
+        set, so that training stops after about 10 000 mini-batches (and at least 10 epochs).
+        """,
+        kind="int or None",
+    )
     lr: float = param(1e-3, "Learning rate of the optimizer.")
-    batch_size: int = param(32, "Sequences per mini-batch (also used at predict time).")
+    batch_size: int | None = param(
+        32,
+        """
+        Sequences per mini-batch (also used at predict time). None: an eighth of the training
+        set, between 8 and 32 (so that a small training set still gives several updates per
+        epoch); 256 at predict time.
+        """,
+        kind="int or None",
+    )
     optimizer: str = param(
         "adamw",
         '"adam", "adamw", "sgd", "rmsprop", "adagrad" or an optimizer class.',
         kind="str or torch.optim.Optimizer subclass",
     )
     weight_decay: float = param(0.0, "Weight decay of the optimizer.")
+    lr_schedule: str | None = param(
+        None,
+        """
+        How the learning rate changes over the epochs (skorch's ``LRScheduler``; the rate used
+        in every epoch is recorded as ``event_lr`` in ``history_``). None: constant ``lr``.
+        ``"cosine"``: a linear warm-up over the first 5 % of ``max_epochs`` (none below 20
+        epochs), then a cosine decay from ``lr`` towards 0 at ``max_epochs``. ``"plateau"``:
+        halve the rate when the validation loss (the training loss without
+        ``early_stopping``) has not improved for ``max(2, n_iter_no_change // 2)`` epochs.
+        Every optimizer parameter group is scaled alike (S5 keeps its ``ssm_lr`` ratio).
+        """,
+        kind='{None, "cosine", "plateau"}',
+    )
     early_stopping: bool = param(
         False,
         "Hold out ``validation_fraction`` of the training data and stop when the validation "
@@ -150,6 +178,29 @@ class TrainingParams:
         """,
         kind="int or None",
     )
+
+
+_LR_SCHEDULES = (None, "cosine", "plateau")
+
+
+class CosineSchedule:
+    """Learning-rate factor of ``lr_schedule="cosine"`` for epoch ``e`` (0-based).
+
+    A linear warm-up over the first ``warmup`` epochs (``(e + 1) / (warmup + 1)``), then
+    ``(1 + cos(π (e - warmup) / (max_epochs - warmup))) / 2``; epochs past ``max_epochs`` (a
+    ``warm_start`` refit) keep the last factor.
+    """
+
+    def __init__(self, max_epochs: int):
+        self.max_epochs = int(max_epochs)
+        self.warmup = math.ceil(0.05 * self.max_epochs) if self.max_epochs >= 20 else 0
+
+    def __call__(self, epoch: int) -> float:
+        epoch = min(int(epoch), self.max_epochs - 1)
+        if epoch < self.warmup:
+            return (epoch + 1) / (self.warmup + 1)
+        progress = (epoch - self.warmup) / (self.max_epochs - self.warmup)
+        return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -233,6 +284,8 @@ def check_training_params(estimator) -> None:
     """Raise a ``ValueError`` naming the first invalid training parameter of ``estimator``."""
     for name in ("max_epochs", "batch_size", "n_iter_no_change"):
         value = getattr(estimator, name)
+        if name != "n_iter_no_change" and value is None:  # chosen from the data
+            continue
         if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1; got {value!r}.")
     lr = estimator.lr
@@ -247,6 +300,10 @@ def check_training_params(estimator) -> None:
         raise ValueError(f"gradient_clip must be None or a positive number; got {clip!r}.")
     if not (isinstance(estimator.weight_decay, numbers.Real) and estimator.weight_decay >= 0):
         raise ValueError(f"weight_decay must be >= 0; got {estimator.weight_decay!r}.")
+    if estimator.lr_schedule not in _LR_SCHEDULES:
+        raise ValueError(
+            f"lr_schedule must be one of {_LR_SCHEDULES}; got {estimator.lr_schedule!r}."
+        )
     resolve_device(estimator.device)
     resolve_optimizer(estimator.optimizer)
     check_option_params(estimator)
@@ -280,6 +337,31 @@ def resolve_optimizer(optimizer) -> type:
     )
 
 
+def resolve_batch_size(batch_size: int | None, n_samples: int | None = None) -> int:
+    """The mini-batch size for ``batch_size`` and a training set of ``n_samples`` sequences.
+
+    None: ``n_samples / 8`` rounded up, between 8 and 32 (32 when ``n_samples`` is unknown).
+    """
+    if batch_size is not None:
+        return int(batch_size)
+    if n_samples is None:
+        return 32
+    return int(min(32, max(8, math.ceil(n_samples / 8))))
+
+
+def resolve_max_epochs(max_epochs: int | None, n_batches: int | None = None) -> int:
+    """The number of epochs for ``max_epochs`` and ``n_batches`` mini-batches per epoch.
+
+    None: 100, or fewer when an epoch has many mini-batches, so that training stops after about
+    10 000 of them; at least 10 (100 when ``n_batches`` is unknown).
+    """
+    if max_epochs is not None:
+        return int(max_epochs)
+    if n_batches is None:
+        return 100
+    return int(min(100, max(10, math.ceil(10_000 / n_batches))))
+
+
 def draw_seed(random_state) -> int:
     """A seed for torch drawn from ``random_state`` (int, ``RandomState`` or None)."""
     from sklearn.utils import check_random_state
@@ -288,7 +370,7 @@ def draw_seed(random_state) -> int:
 
 
 # ------------------------------------------------------------------------------------ training
-def _callbacks(estimator, early_stopping: bool) -> list:
+def _callbacks(estimator, early_stopping: bool, max_epochs: int) -> list:
     callbacks = []
     if early_stopping:
         callbacks.append(
@@ -296,6 +378,19 @@ def _callbacks(estimator, early_stopping: bool) -> list:
         )
     if estimator.gradient_clip is not None:
         callbacks.append(("gradient_clip", GradientNormClipping(estimator.gradient_clip)))
+    if estimator.lr_schedule == "cosine":
+        schedule = LRScheduler(
+            torch.optim.lr_scheduler.LambdaLR, lr_lambda=CosineSchedule(max_epochs)
+        )
+        callbacks.append(("lr_schedule", schedule))
+    elif estimator.lr_schedule == "plateau":
+        schedule = LRScheduler(
+            torch.optim.lr_scheduler.ReduceLROnPlateau,
+            monitor="valid_loss" if early_stopping else "train_loss",
+            factor=0.5,
+            patience=max(2, estimator.n_iter_no_change // 2),
+        )
+        callbacks.append(("lr_schedule", schedule))
     if estimator.verbose:
         callbacks.append(("progress", _EpochProgressBar()))
     for index, callback in enumerate(estimator.callbacks or ()):
@@ -314,6 +409,7 @@ def build_net(
     train_split=None,
     inputs=None,
     targets=None,
+    n_samples: int | None = None,
 ):
     """The skorch net that trains ``module`` with the estimator's training parameters.
 
@@ -332,12 +428,22 @@ def build_net(
     inputs, targets : dict, ndarray or None
         The encoded training data when fitting; None when a saved estimator is rebuilt (the
         training options then come from its fitted state).
+    n_samples : int, optional
+        Size of the training set, for ``batch_size=None`` and ``max_epochs=None``.
 
     Returns
     -------
     net : skorch.NeuralNet
         Not initialized.
     """
+    batch_size = resolve_batch_size(estimator.batch_size, n_samples)
+    n_batches = None
+    if n_samples is not None:
+        n_train = n_samples
+        if train_split is not None:  # about what the validation split holds out
+            n_train = n_samples - math.ceil(estimator.validation_fraction * n_samples)
+        n_batches = math.ceil(max(1, n_train) / batch_size)
+    max_epochs = resolve_max_epochs(estimator.max_epochs, n_batches)
     prepared = prepare_training_options(estimator, module, inputs, targets)
     net = (_PrivateNet if prepared.privacy is not None else _Net)(
         module=prepared.module,
@@ -345,11 +451,10 @@ def build_net(
         optimizer=resolve_optimizer(estimator.optimizer),
         optimizer__weight_decay=estimator.weight_decay,
         lr=estimator.lr,
-        max_epochs=estimator.max_epochs,
-        batch_size=estimator.batch_size,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
         train_split=train_split,
-        callbacks=prepared.callbacks
-        + _callbacks(estimator, early_stopping=train_split is not None),
+        callbacks=prepared.callbacks + _callbacks(estimator, train_split is not None, max_epochs),
         iterator_train__shuffle=True,
         iterator_train__generator=torch.Generator().manual_seed(seed),
         device=resolve_device(estimator.device),
@@ -410,6 +515,7 @@ def train_network(estimator, inputs: dict, targets, *, stratify: bool = False):
                 train_split=split,
                 inputs=inputs,
                 targets=targets,
+                n_samples=len(targets),
             )
             net.fit(inputs, targets)
         record_training_options(estimator, net)
@@ -468,7 +574,7 @@ def _inference_module(net: NeuralNet, exact: bool) -> torch.nn.Module:
     return copied
 
 
-def network_outputs(net: NeuralNet, inputs: dict, batch_size: int) -> np.ndarray:
+def network_outputs(net: NeuralNet, inputs: dict, batch_size: int | None) -> np.ndarray:
     """Run the trained network on encoded inputs in eval mode; float64 numpy outputs.
 
     Parameters
@@ -477,8 +583,8 @@ def network_outputs(net: NeuralNet, inputs: dict, batch_size: int) -> np.ndarray
         A trained net.
     inputs : dict of str -> ndarray
         Keyword arguments of the module's ``forward``, one row per example.
-    batch_size : int
-        Rows per forward pass.
+    batch_size : int or None
+        Rows per forward pass (None: 256).
 
     Returns
     -------
@@ -491,6 +597,7 @@ def network_outputs(net: NeuralNet, inputs: dict, batch_size: int) -> np.ndarray
     was_training = module.training
     module.eval()
     n_rows = len(next(iter(inputs.values())))
+    batch_size = 256 if batch_size is None else int(batch_size)
     outputs = []
     try:
         with torch.no_grad():
