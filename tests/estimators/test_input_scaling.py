@@ -55,7 +55,7 @@ def test_statistics_survive_save_and_load(tmp_path):
 
 
 def test_a_constant_channel_is_centred_not_divided_by_zero():
-    X, y = _panel()
+    X, _ = _panel()
     X[:, 1] = 7.0  # constant channel
     reg = S5Regressor(d_model=8, d_state=8, n_layers=1, max_epochs=2, random_state=0)
     reg.fit(X, X[:, 0].mean(axis=1))
