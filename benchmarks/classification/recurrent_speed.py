@@ -9,7 +9,9 @@ of the repeats), on data shaped like the classification sets and one larger synt
   path that the normalizations use, and what the backbone did before the fast path);
 - ``torch``: ``torch.nn.RNN`` / ``GRU`` / ``LSTM`` of the same width (PyTorch's CPU kernels;
   note that torch's GRU and LSTM are different cells: reset gate after the product, no
-  peepholes).
+  peepholes);
+- ``impl_torch`` (RNN and LSTM): the library's backbone with ``implementation="torch"``
+  (PyTorch's kernels on the backbone's own parameters; the LSTM then with ``peepholes=False``).
 
 One "epoch" is a forward and backward pass over every mini-batch of ``n`` sequences (mean
 pooling and a sum as the loss; no optimizer step, which costs the same for all three).
@@ -78,6 +80,11 @@ def measure(shape, model, d_model, repeats):
         "step": (_step_by_step(ours), list(ours.parameters())),
         "torch": (lambda x: reference(x)[0], list(reference.parameters())),
     }
+    if model != "gru":  # PyTorch's kernels on the backbone's parameters, where they exist
+        extra = {"peepholes": False} if model == "lstm" else {}
+        params = RecurrentParams(d_model=d_model, implementation="torch", **extra)
+        native = ours_cls(channels, params)
+        runs["impl_torch"] = (native, list(native.parameters()))
     times = {key: [] for key in runs}
     for forward, params in runs.values():  # warm-up
         _epoch(forward, params, batches[:1])
@@ -91,10 +98,15 @@ def measure(shape, model, d_model, repeats):
     row.update({f"{key}_s": statistics.median(values) for key, values in times.items()})
     row["fast_over_torch"] = row["fast_s"] / row["torch_s"]
     row["step_over_fast"] = row["step_s"] / row["fast_s"]
+    extra = ""
+    if "impl_torch_s" in row:
+        row["impl_torch_over_torch"] = row["impl_torch_s"] / row["torch_s"]
+        extra = f"  impl_torch {row['impl_torch_s'] * 1e3:8.1f} ms"
     print(
         f"{name:18s} {model:5s} fast {row['fast_s'] * 1e3:8.1f} ms  step "
         f"{row['step_s'] * 1e3:8.1f} ms  torch {row['torch_s'] * 1e3:8.1f} ms  "
-        f"fast/torch {row['fast_over_torch']:5.2f}  step/fast {row['step_over_fast']:5.2f}",
+        f"fast/torch {row['fast_over_torch']:5.2f}  step/fast {row['step_over_fast']:5.2f}"
+        + extra,
         flush=True,
     )
     return row

@@ -59,6 +59,15 @@ step-by-step cells to 1e-10 in float64). They support first derivatives only (no
 backward). With a normalization the layer steps through the cells, whose sites need the step
 index and the per-step statistics.
 
+``implementation="torch"`` runs PyTorch's own recurrent kernels instead (``torch.rnn_tanh`` and
+``torch.lstm``, the functions behind ``torch.nn.RNN``/``LSTM``: oneDNN on a CPU, cuDNN on a GPU)
+on the same parameters, where they compute the same cell: the tanh RNN, and the LSTM with
+``peepholes=False`` (Eqs. 3-7 with ``V = 0``, the standard LSTM), both without a
+normalization. PyTorch's GRU is a different cell (the reset gate multiplies ``h_{t-1} U`` after
+the product, and ``z`` weighs the old state), so the GRU has no such option. The two
+implementations share parameters, so a model trained with one predicts identically (up to
+rounding) with the other.
+
 Normalization (library option, off by default)
 ----------------------------------------------
 ``normalization="layer" | "batch" | "batch_layer" | "assorted_time"`` normalizes the
@@ -187,9 +196,43 @@ class _Cell(nn.Module):
         """
         raise NotImplementedError
 
+    #: PyTorch's kernel computing this cell (``torch.rnn_tanh``, ``torch.lstm``), if any
+    torch_kernel = None
+
+    def torch_sequence(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """Outputs ``h_t`` of all steps, (B, L, H), from the inputs ``x`` (B, L, C), by torch.
+
+        PyTorch's kernel on this cell's own parameters (``implementation="torch"``). Padded
+        steps give zero outputs; the real steps are those of the unpadded sequences.
+        """
+        B, L, _ = x.shape
+        zeros = torch.zeros(1, B, self.d_model, device=x.device, dtype=x.dtype)
+        hx = (zeros, zeros) if self.torch_kernel is torch.lstm else zeros
+        # torch's weights: W_ih (gates, C), W_hh (gates, H), b_ih, b_hh (our b is all of it)
+        weights = [
+            self.input_proj.weight,
+            self.recurrent.T,
+            self.input_proj.bias,
+            torch.zeros_like(self.input_proj.bias),
+        ]
+        options = (True, 1, 0.0, self.training, False)  # biases, layers, dropout, train, bidir.
+        if mask is None:
+            return self.torch_kernel(x, hx, weights, *options, True)[0]  # batch first
+        lengths = mask.sum(dim=1).cpu()
+        packed = nn.utils.rnn.pack_padded_sequence(
+            x, lengths, batch_first=True, enforce_sorted=False
+        )
+        data = self.torch_kernel(packed.data, packed.batch_sizes, hx, weights, *options)[0]
+        out = nn.utils.rnn.PackedSequence(
+            data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices
+        )
+        return nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=L)[0]
+
 
 class TanhRNNCell(_Cell):
     """One step of the tanh RNN, Eq. 2: ``h_t = tanh(x_t W + h_{t-1} U + b)``."""
+
+    torch_kernel = staticmethod(torch.rnn_tanh)
 
     def forward(self, projected_x: torch.Tensor, h: torch.Tensor, context=None) -> torch.Tensor:
         """Advance one step given the precomputed ``x_t W + b`` (B, H) and ``h_{t-1}`` (B, H).
@@ -237,10 +280,15 @@ class LSTMCell(_Cell):
 
     n_gates = 4
     recurrent_norm_sites = (4, 1)  # h U (all gates) and the cell state before its tanh
+    torch_kernel = staticmethod(torch.lstm)
 
-    def __init__(self, d_input: int, d_model: int, **normalization_options):
+    def __init__(self, d_input: int, d_model: int, peepholes: bool = True, **normalization_options):
         super().__init__(d_input, d_model, **normalization_options)
-        self.peephole = nn.Parameter(torch.zeros(3, d_model))  # V_i, V_f, V_o (diagonal)
+        self.peepholes = bool(peepholes)
+        if self.peepholes:
+            self.peephole = nn.Parameter(torch.zeros(3, d_model))  # V_i, V_f, V_o (diagonal)
+        else:  # the standard LSTM: V = 0, fixed
+            self.register_buffer("peephole", torch.zeros(3, d_model), persistent=False)
         with torch.no_grad():  # gate order i, f, c, o; forget bias 1 (see module docstring)
             self.input_proj.bias[d_model : 2 * d_model].fill_(1.0)
 
@@ -463,22 +511,27 @@ class _LSTMScan(torch.autograd.Function):
             dh = d @ U_T
             if passes is not None:
                 dh.addcmul_(g_h, passes[t])
-        d_i, d_f, _, d_o = d_gates.unflatten(-1, (4, H)).unbind(-2)
         d_U = _previous(hs).flatten(0, 1).T @ d_gates.flatten(0, 1)  # Σ_t h_{t-1}ᵀ δ_t
-        d_peephole = torch.stack(
-            [(d_i * c_prev).sum((0, 1)), (d_f * c_prev).sum((0, 1)), (d_o * cells).sum((0, 1))]
-        )
+        d_peephole = None
+        if ctx.needs_input_grad[2]:
+            d_i, d_f, _, d_o = d_gates.unflatten(-1, (4, H)).unbind(-2)
+            d_peephole = torch.stack(
+                [(d_i * c_prev).sum((0, 1)), (d_f * c_prev).sum((0, 1)), (d_o * cells).sum((0, 1))]
+            )
         return d_gates.transpose(0, 1), d_U, d_peephole, None
 
 
 class _RecurrentLayer(nn.Module):
     """Runs one cell over a sequence; padded steps leave the state unchanged."""
 
-    def __init__(self, cell: _Cell):
+    def __init__(self, cell: _Cell, implementation: str = "seqestim"):
         super().__init__()
         self.cell = cell
+        self.implementation = implementation
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        if self.implementation == "torch":
+            return self.cell.torch_sequence(x, mask)
         projected = self.cell.project(x, mask)  # (B, L, n_gates * H), all steps at once
         if self.cell.normalization is None:
             return self.cell.scan(projected, mask)  # the fast path
@@ -550,6 +603,24 @@ class RecurrentParams(RecurrentStackParams):
         match it to the training batch size.
         """,
     )
+    peepholes: bool = param(
+        True,
+        """
+        LSTM only (the RNN and GRU ignore it): the diagonal peephole connections ``V`` of
+        Eqs. 3-6, as in the paper. False gives the standard LSTM without them.
+        """,
+    )
+    implementation: str = param(
+        "seqestim",
+        """
+        ``"seqestim"``: the library's time loop (see the module docstring). ``"torch"``:
+        PyTorch's own kernels (``torch.rnn_tanh``, ``torch.lstm``; oneDNN on a CPU, cuDNN on a
+        GPU) on the same parameters, for the cells they compute exactly: the tanh RNN, and the
+        LSTM with ``peepholes=False``, without a normalization. PyTorch's GRU is a different
+        cell, so the GRU has only ``"seqestim"``.
+        """,
+        kind='{"seqestim", "torch"}',
+    )
 
 
 class _GatedRecurrentNetwork(nn.Module):
@@ -565,6 +636,7 @@ class _GatedRecurrentNetwork(nn.Module):
         if not 0.0 <= params.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {params.dropout}.")
         check_normalization(params.normalization, params.atn_window, params.bln_batch_size)
+        self._check_implementation(params)
         self.params = params
         self.normalization = params.normalization
         self.bidirectional = bool(params.bidirectional)
@@ -574,11 +646,15 @@ class _GatedRecurrentNetwork(nn.Module):
             "atn_window": int(params.atn_window),
             "bln_batch_size": int(params.bln_batch_size),
         }
+        if self.cell_class is LSTMCell:
+            options["peepholes"] = bool(params.peepholes)
         self.layers = nn.ModuleList()
         width = d_input
         for _ in range(params.n_layers):
             directions = nn.ModuleList(
-                _RecurrentLayer(self.cell_class(width, params.d_model, **options))
+                _RecurrentLayer(
+                    self.cell_class(width, params.d_model, **options), params.implementation
+                )
                 for _ in range(n_directions)
             )
             self.layers.append(directions)
@@ -598,6 +674,25 @@ class _GatedRecurrentNetwork(nn.Module):
                 out = torch.cat([out, reverse_padded(backward, mask)], dim=-1)  # (B, L, 2H)
             h = out
         return h
+
+    def _check_implementation(self, params: RecurrentParams) -> None:
+        if params.implementation not in ("seqestim", "torch"):
+            raise ValueError(
+                f'implementation must be "seqestim" or "torch"; got {params.implementation!r}.'
+            )
+        if params.implementation != "torch":
+            return
+        if self.cell_class.torch_kernel is None:
+            raise ValueError(
+                'implementation="torch" is not available for the GRU: torch.nn.GRU computes a '
+                "different cell (reset gate after the recurrent product)."
+            )
+        if self.cell_class is LSTMCell and params.peepholes:
+            raise ValueError(
+                'implementation="torch" needs peepholes=False: PyTorch\'s LSTM has no peepholes.'
+            )
+        if params.normalization is not None:
+            raise ValueError('implementation="torch" does not support a normalization.')
 
     def _check_steppable(self) -> None:
         if self.bidirectional:

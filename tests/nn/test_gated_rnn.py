@@ -139,3 +139,52 @@ def test_the_backbone_takes_the_fast_path_without_normalization_only():
     normalized = GRU(2, RecurrentParams(d_model=4, normalization="layer")).double()
     normalized.layers[0][0].cell.scan = lambda *args: pytest.fail("normalized cells step")
     normalized(x)
+
+
+# ---------------------------------------------------------------- implementation="torch"
+@pytest.mark.parametrize(("model_class", "extra"), [(RNN, {}), (LSTM, {"peepholes": False})])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_torch_kernels_compute_the_same_cells(model_class, extra, bidirectional):
+    torch.manual_seed(0)
+    params = RecurrentParams(d_model=5, n_layers=2, bidirectional=bidirectional, **extra)
+    ours = model_class(3, params).double()
+    theirs = model_class(3, RecurrentParams(**{**vars(params), "implementation": "torch"}))
+    theirs = theirs.double()
+    theirs.load_state_dict(ours.state_dict())  # the same parameters in both
+    x = torch.randn(4, 9, 3, dtype=torch.float64, requires_grad=True)
+    mask = torch.ones(4, 9, dtype=torch.bool)
+    mask[1, 6:] = False
+    mask[3, 2:] = False
+    weights = torch.randn(4, 9, ours.d_output, dtype=torch.float64) * mask.unsqueeze(-1)
+    results = []
+    for model in (ours, theirs):
+        x.grad = None
+        y = model(x, mask)
+        (y * weights).sum().backward()
+        grads = [p.grad for p in model.parameters()]
+        results.append([y.detach() * mask.unsqueeze(-1), x.grad.clone(), *grads])
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=0.0, atol=1e-10)
+
+
+def test_lstm_without_peepholes_has_no_peephole_parameters():
+    model = LSTM(2, RecurrentParams(d_model=3, peepholes=False))
+    assert not any("peephole" in name for name, _ in model.named_parameters())
+    assert "layers.0.0.cell.peephole" not in model.state_dict()
+    with_peepholes = LSTM(2, RecurrentParams(d_model=3))
+    assert "layers.0.0.cell.peephole" in dict(with_peepholes.named_parameters())
+
+
+@pytest.mark.parametrize(
+    ("model_class", "params", "message"),
+    [
+        (GRU, {}, "different cell"),
+        (LSTM, {}, "peepholes=False"),
+        (RNN, {"normalization": "layer"}, "normalization"),
+        (RNN, {"implementation": "cudnn"}, "implementation must be"),
+    ],
+)
+def test_torch_implementation_only_where_torch_computes_the_cell(model_class, params, message):
+    params = {"implementation": "torch", **params}
+    with pytest.raises(ValueError, match=message):
+        model_class(2, RecurrentParams(d_model=3, **params))
