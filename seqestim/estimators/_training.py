@@ -99,7 +99,8 @@ class TrainingParams:
         epochs), then a cosine decay from ``lr`` towards 0 at ``max_epochs``. ``"plateau"``:
         halve the rate when the validation loss (the training loss without
         ``early_stopping``) has not improved for ``max(2, n_iter_no_change // 2)`` epochs.
-        Every optimizer parameter group is scaled alike (S5 keeps its ``ssm_lr`` ratio).
+        Every optimizer parameter group is scaled alike (S5 keeps its ``ssm_lr`` ratio). A
+        skorch ``LRScheduler`` among ``callbacks`` replaces this schedule.
         """,
         kind='{None, "cosine", "plateau"}',
     )
@@ -378,12 +379,16 @@ def _callbacks(estimator, early_stopping: bool, max_epochs: int) -> list:
         )
     if estimator.gradient_clip is not None:
         callbacks.append(("gradient_clip", GradientNormClipping(estimator.gradient_clip)))
-    if estimator.lr_schedule == "cosine":
+    user_callbacks = [c[1] if isinstance(c, tuple) else c for c in estimator.callbacks or ()]
+    schedule_name = estimator.lr_schedule
+    if any(isinstance(c, LRScheduler) for c in user_callbacks):
+        schedule_name = None  # the user's own scheduler replaces lr_schedule
+    if schedule_name == "cosine":
         schedule = LRScheduler(
             torch.optim.lr_scheduler.LambdaLR, lr_lambda=CosineSchedule(max_epochs)
         )
         callbacks.append(("lr_schedule", schedule))
-    elif estimator.lr_schedule == "plateau":
+    elif schedule_name == "plateau":
         schedule = LRScheduler(
             torch.optim.lr_scheduler.ReduceLROnPlateau,
             monitor="valid_loss" if early_stopping else "train_loss",

@@ -81,3 +81,15 @@ def test_cosine_factor_holds_its_last_value_past_max_epochs():
     assert schedule(0) == pytest.approx(1 / 3)
     assert schedule(2) == pytest.approx(1.0)
     assert schedule(100) == schedule(39) > 0
+
+
+def test_a_user_scheduler_replaces_the_schedule(panel_data):
+    from skorch.callbacks import LRScheduler
+
+    X, y = panel_data
+    callback = LRScheduler(policy="StepLR", step_size=1, gamma=0.5)
+    clf = GRUClassifier(
+        d_model=4, max_epochs=3, lr=0.02, lr_schedule="cosine", callbacks=[callback],
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    np.testing.assert_allclose(clf.history_[:, "event_lr"], [0.02, 0.01, 0.005], rtol=1e-12)
