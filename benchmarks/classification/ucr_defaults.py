@@ -18,6 +18,8 @@ Usage::
 
     python benchmarks/classification/ucr_defaults.py --datasets GunPoint --seeds 0 1 2
     python benchmarks/classification/ucr_defaults.py --smoke     # seconds
+    # runs in parallel processes write their own --out files; merge them and print the table:
+    python benchmarks/classification/ucr_defaults.py --merge results/part_*.json
 """
 
 from __future__ import annotations
@@ -143,6 +145,42 @@ def save(out: Path, rows: list[dict], args, complete: bool) -> None:
     out.write_text(json.dumps(result, indent=2) + "\n")
 
 
+def table(rows: list[dict]) -> str:
+    """The markdown table of the README: mean ± std accuracy (fit seconds) per set and model."""
+    summary = {(r["dataset"], r["model"]): r for r in _summary(rows)}
+    datasets = [d for d in DATASETS if any(key[0] == d for key in summary)]
+    models = sorted({key[1] for key in summary}, key=lambda m: (m in PEERS, m))
+    lines = ["| model | " + " | ".join(datasets) + " |", "|---" * (len(datasets) + 1) + "|"]
+    for model in models:
+        cells = []
+        for dataset in datasets:
+            entry = summary.get((dataset, model))
+            if entry is None:
+                cells.append("–")
+                continue
+            best = max(v["accuracy_mean"] for k, v in summary.items() if k[0] == dataset)
+            text = f"{entry['accuracy_mean']:.3f} ± {entry['accuracy_std']:.3f}"
+            text = f"**{text}**" if entry["accuracy_mean"] == best else text
+            n = len(entry["seeds"])
+            cells.append(
+                f"{text} ({entry['fit_seconds_mean']:.0f} s{'' if n == 3 else f', {n} seed'})"
+            )
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def merge(paths: list[Path], out: Path, args) -> list[dict]:
+    rows = {}
+    for path in paths:
+        for row in json.loads(Path(path).read_text())["rows"]:
+            rows[(row["dataset"], row["model"], row["seed"])] = row  # later files win
+    merged = sorted(rows.values(), key=lambda r: (r["dataset"], r["model"], r["seed"]))
+    save(out, merged, args, complete=True)
+    print(table(merged))
+    print(f"wrote {out}")
+    return merged
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=DATASETS)
@@ -152,7 +190,10 @@ def main(argv=None):
     parser.add_argument("--inception-epochs", type=int, default=100)
     parser.add_argument("--smoke", action="store_true", help="one tiny set, one epoch (seconds)")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--merge", nargs="*", type=Path, help="merge these results files")
     args = parser.parse_args(argv)
+    if args.merge:
+        return merge(args.merge, args.out or RESULTS / "ucr_defaults.json", args)
     models = args.models or [*classifier_models(), *PEERS]
     datasets, seeds = args.datasets, args.seeds
     if args.smoke:
