@@ -105,8 +105,7 @@ def measure(shape, model, d_model, repeats):
     print(
         f"{name:18s} {model:5s} fast {row['fast_s'] * 1e3:8.1f} ms  step "
         f"{row['step_s'] * 1e3:8.1f} ms  torch {row['torch_s'] * 1e3:8.1f} ms  "
-        f"fast/torch {row['fast_over_torch']:5.2f}  step/fast {row['step_over_fast']:5.2f}"
-        + extra,
+        f"fast/torch {row['fast_over_torch']:5.2f}  step/fast {row['step_over_fast']:5.2f}" + extra,
         flush=True,
     )
     return row
