@@ -94,7 +94,9 @@ def test_the_toy_is_everywhere_it_should_be(toy):
     estimator = make_estimator("toy", "toy_regressor", d_model=5, max_epochs=2)
     assert type(estimator) is ToyRegressor and estimator.d_model == 5
     assert "d_model : int, default=8" in ToyRegressor.__doc__
-    assert "max_epochs : int, default=50" in ToyRegressor.__doc__  # training parameters too
+    assert (
+        "max_epochs : int or None, default=None" in ToyRegressor.__doc__
+    )  # training parameters too
 
 
 def test_the_toy_estimator_learns_and_passes_sklearn_checks(toy):

@@ -56,8 +56,9 @@ written out by hand from the same equations:
 
 The functions compute exactly the equations above (tests compare outputs and gradients with the
 step-by-step cells to 1e-10 in float64). They support first derivatives only (no double
-backward). With a normalization the layer steps through the cells, whose sites need the step
-index and the per-step statistics.
+backward), and no ``torch.func`` transforms: under ``vmap``/``grad`` (the per-example gradients
+of private training) and with a normalization, whose sites need the step index and the
+per-step statistics, the layer steps through the cells.
 
 ``implementation="torch"`` runs PyTorch's own recurrent kernels instead (``torch.rnn_tanh`` and
 ``torch.lstm``, the functions behind ``torch.nn.RNN``/``LSTM``: oneDNN on a CPU, cuDNN on a GPU)
@@ -533,8 +534,10 @@ class _RecurrentLayer(nn.Module):
         if self.implementation == "torch":
             return self.cell.torch_sequence(x, mask)
         projected = self.cell.project(x, mask)  # (B, L, n_gates * H), all steps at once
-        if self.cell.normalization is None:
-            return self.cell.scan(projected, mask)  # the fast path
+        # the fast path; under torch.func transforms (vmap of grad: per-example gradients of
+        # private training) its hand-written backward does not apply, so the cells step
+        if self.cell.normalization is None and not torch._C._are_functorch_transforms_active():
+            return self.cell.scan(projected, mask)
         return self.step_by_step(projected, mask)
 
     def step_by_step(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:

@@ -20,6 +20,7 @@ def test_running_statistics_are_those_of_the_final_network():
         batch_size=16,
         max_epochs=3,
         lr=0.05,
+        scaling=None,  # the module below is fed the raw values
         random_state=0,
     ).fit(X, y)
     norm = next(m for m in clf.module_.modules() if isinstance(m, MaskedBatchNorm))

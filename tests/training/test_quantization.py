@@ -118,7 +118,9 @@ def test_save_load_and_pickle_round_trips_are_exact(tmp_path):
 
 def test_activation_quantisation_spares_the_first_layer_input_and_the_last_output():
     X, _ = _sequences(40, 5)
-    reg = LSTMRegressor(d_model=5, n_layers=2, max_epochs=1, activation_bits=1, random_state=0)
+    reg = LSTMRegressor(
+        d_model=5, n_layers=2, max_epochs=1, activation_bits=1, scaling=None, random_state=0
+    )
     reg.fit(X, X[:, 0].sum(axis=1))
     seen = {}
 
