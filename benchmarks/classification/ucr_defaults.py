@@ -159,9 +159,11 @@ def table(rows: list[dict]) -> str:
                 cells.append("–")
                 continue
             best = max(v["accuracy_mean"] for k, v in summary.items() if k[0] == dataset)
-            text = f"{entry['accuracy_mean']:.3f} ± {entry['accuracy_std']:.3f}"
-            text = f"**{text}**" if entry["accuracy_mean"] == best else text
             n = len(entry["seeds"])
+            text = f"{entry['accuracy_mean']:.3f}"
+            if n > 1:  # no spread to show for one seed
+                text += f" ± {entry['accuracy_std']:.3f}"
+            text = f"**{text}**" if entry["accuracy_mean"] == best else text
             cells.append(
                 f"{text} ({entry['fit_seconds_mean']:.0f} s{'' if n == 3 else f', {n} seed'})"
             )

@@ -43,7 +43,10 @@ def test_a_default_fit_on_a_small_set_uses_small_batches_and_100_epochs():
 
 # measured below 0.90 with defaults (benchmarks/classification/README.md): a known gap, kept
 # visible; strict, so the test says so once the defaults are good enough
-_BELOW_TARGET = {"lstm": "0.61 on GunPoint with defaults (seed 0)"}
+_BELOW_TARGET = {
+    "lstm": "0.61 on GunPoint with defaults (seed 0)",
+    "rnn": "0.49 on GunPoint with defaults (seed 0): the majority-class rate",
+}
 
 
 @pytest.mark.slow
