@@ -4,6 +4,9 @@ Nothing here downloads: ``load_*`` read files that installed packages (sktime, s
 scikit-learn) ship; ``make_*`` generate data with the sklearn ``make_*`` signature.
 """
 
+from seqestim.datasets.automata import DFA, make_balanced_parentheses, make_tomita, tomita_dfa
+from seqestim.datasets.babi import BABI_TASKS, make_babi
+from seqestim.datasets.cfl import CFL_TASKS, make_cfl
 from seqestim.datasets.digits import make_sequential_digits
 from seqestim.datasets.forecasting import (
     load_airline,
@@ -32,6 +35,9 @@ from seqestim.datasets.ucr import list_ucr_datasets, load_ucr
 from seqestim.datasets.xor import make_dissimilar_sequences, make_xor_sequences
 
 __all__ = [
+    "BABI_TASKS",
+    "CFL_TASKS",
+    "DFA",
     "list_ucr_datasets",
     "load_airline",
     "load_bach_chorales",
@@ -42,6 +48,9 @@ __all__ = [
     "load_ucr",
     "make_adding",
     "make_arma_process",
+    "make_babi",
+    "make_balanced_parentheses",
+    "make_cfl",
     "make_copy_memory",
     "make_date_normalization",
     "make_denoise",
@@ -51,7 +60,9 @@ __all__ = [
     "make_number_words",
     "make_parenthesis_counting",
     "make_sequential_digits",
+    "make_tomita",
     "make_transduction",
     "make_varma_process",
     "make_xor_sequences",
+    "tomita_dfa",
 ]

@@ -1,4 +1,4 @@
-"""Forecaster evaluation: metrics, sklearn scorers and rolling-origin comparison tables.
+"""Model evaluation: forecast metrics, scorers and comparison tables; language-model gaps.
 
 Everything runs on sklearn's splitters (``TimeSeriesSplit`` for expanding windows,
 ``TimeSeriesSplit(max_train_size=w)`` for sliding ones), so the same folds serve
@@ -6,6 +6,7 @@ Everything runs on sklearn's splitters (``TimeSeriesSplit`` for expanding window
 """
 
 from seqestim.model_selection._compare import compare_forecasters, plot_forecasts
+from seqestim.model_selection._language import cross_entropy_gap
 from seqestim.model_selection._metrics import (
     FORECAST_METRICS,
     make_forecast_scorer,
@@ -18,6 +19,7 @@ from seqestim.model_selection._metrics import (
 __all__ = [
     "FORECAST_METRICS",
     "compare_forecasters",
+    "cross_entropy_gap",
     "make_forecast_scorer",
     "mean_absolute_error",
     "mean_absolute_scaled_error",
