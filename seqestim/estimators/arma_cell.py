@@ -1,17 +1,21 @@
 """Estimators on the ARMA cell (Schiele, Berninger & Rügamer 2022).
 
 The cell (:mod:`seqestim.nn.arma_cell`) is a recurrent (V)ARMA predictor over its own past
-outputs. For one-step forecasting of the series alone (``horizon=1``, the default here, and no
-exogenous ``X``) a linear one-layer cell *is* the forecast: the network has no head, and
-:class:`ARMACellForecaster` reports the classical coefficients of the fitted model,
-``ar_coefficients_``, ``ma_coefficients_`` and ``intercept_``, in the units of ``y``.
+outputs. For one-step point forecasting of the series alone (``horizon=1`` and ``loss="mse"``,
+the defaults here, and no exogenous ``X``) a linear one-layer cell *is* the forecast: the
+network has no head, and :class:`ARMACellForecaster` reports the classical coefficients of the
+fitted model, ``ar_coefficients_``, ``ma_coefficients_`` and ``intercept_``, in the units of
+``y``.
 
 The cell is trained on the standardised series, so its own coefficients are mapped back: with
 ``D = diag(y_scale_)`` and ``μ = y_mean_``, ``A -> D A D⁻¹`` for every AR and MA matrix (a no-op
 for one series) and ``c -> (I - Σ A_i) μ + D c``. In every other configuration (exogenous
-channels, ``horizon > 1``, several units or layers, a non-linear activation) a linear head maps
-the cell's outputs, no classical coefficients describe the forecast, and these attributes are
-not set.
+channels, ``horizon > 1``, a quantile or normal head, several units or layers, a non-linear
+activation) a linear head maps the cell's outputs, no classical coefficients describe the
+forecast, and these attributes are not set; nor are they with per-window normalisation or a
+global fit over several series, whose scaling differs from window to window or series to series.
+Unlike the other neural forecasters, the ARMA cell therefore defaults to ``loss="mse"`` and
+``window_normalization="none"``.
 
 Reference: P. Schiele, C. Berninger, D. Rügamer. "ARMA Cell: A Modular and Effective Approach
 for Neural Autoregressive Modeling." arXiv:2208.14919 (2022).
@@ -78,12 +82,20 @@ class ARMACellForecaster(ARMACellParams, SequenceForecaster):
     _backbone = ARMACell
     _network_attributes = ("ar_coefficients_", "ma_coefficients_", "intercept_")
     horizon: int = param(1)
+    # the paper's cell is a linear ARMA predictor of the standardised series: point forecasts,
+    # no per-window normalisation, so that its coefficients describe the forecast
+    loss: str = param("mse")
+    window_normalization: str = param("none")
+    lr: float = param(1e-3)  # the engine's defaults, not the other forecasters' short-series ones
+    max_epochs: int = param(50)
 
     def _fitted_from_network(self) -> dict:
         """The cell's classical coefficients in the units of ``y``, when they are the model."""
         module = self.net_.module_
         if not isinstance(module.head, IdentityHead):
             return {}  # a linear head maps the cell's outputs: no classical description
+        if self.window_normalization != "none" or self.series_ids_ is not None:
+            return {}  # per-window or per-series scaling: no single set of coefficients
         coefficients = module.backbone.fitted_attributes()
         if not coefficients:
             return {}

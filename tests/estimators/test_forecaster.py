@@ -101,3 +101,13 @@ def test_pickle_save_load(tmp_path):
     pd.testing.assert_series_equal(pickle.loads(pickle.dumps(f)).predict(fh=7), expected)
     f.save(tmp_path / "f")
     pd.testing.assert_series_equal(seqestim.load(tmp_path / "f").predict(fh=7), expected)
+
+
+def test_datetime_indexed_forecaster_saves_and_loads(tmp_path):
+    # a DatetimeIndex's frequency used to be kept as a pandas offset, which JSON cannot hold
+    y = pd.Series(np.sin(np.arange(60) / 3.0), index=pd.date_range("2020-01-01", periods=60))
+    f = _fast().fit(y)
+    f.save(tmp_path / "f")
+    loaded = seqestim.load(tmp_path / "f")
+    pd.testing.assert_series_equal(loaded.predict(fh=3), f.predict(fh=3))
+    assert loaded.predict(fh=1).index[0] == pd.Timestamp("2020-03-01")
