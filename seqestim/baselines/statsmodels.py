@@ -2,9 +2,12 @@
 
 The models are fitted by exact maximum likelihood through statsmodels' state-space
 implementation (``statsmodels.tsa.arima.model.ARIMA``, ``statsmodels.tsa.statespace.SARIMAX``
-and ``VARMAX``). The series is passed to statsmodels as a plain array; the index of ``y`` is
-handled by :class:`seqestim.estimators.BaseForecaster`, so pandas inputs get their future index
-back regardless of whether statsmodels understands their frequency.
+and ``VARMAX``). Their ``predict_quantiles`` and ``predict_interval`` are the model's own
+Gaussian forecast distribution (the forecast mean plus the quantiles of its standard error, as
+``get_forecast(...).conf_int()``), and sample paths for wrappers come from ``simulate``. The
+series is passed to statsmodels as a plain array; the index of ``y`` is handled by
+:class:`seqestim.estimators.BaseForecaster`, so pandas inputs get their future index back
+regardless of whether statsmodels understands their frequency.
 
 :class:`AutoARIMAForecaster` chooses the order the way ``forecast::auto.arima`` /
 ``pmdarima.auto_arima`` do by default, but with an exhaustive search over a small grid instead
@@ -78,6 +81,56 @@ class _StatsmodelsUnivariate(BaseForecaster):
     def _predict(self, steps, X=None):
         forecast = np.asarray(self.model_.forecast(steps=int(steps.max()), exog=X), dtype=float)
         return forecast.reshape(-1, 1)[steps - 1]
+
+    def _predict_quantiles(self, steps, X, alpha):
+        return _gaussian_quantiles(self.model_, steps, X, alpha, k=1)
+
+    def _predict_paths(self, horizon, X, n_paths, seed):
+        return _simulate(self.model_, horizon, X, n_paths, seed)
+
+    def _forecast_from(self, histories, X_histories, steps, X_futures, alpha=None):
+        return _forecast_from(self.model_, histories, X_histories, steps, X_futures, alpha, 1)
+
+
+def _forecast_from(model, histories, X_histories, steps, X_futures, alpha, k: int):
+    """Forecasts from other histories: the fitted parameters, re-filtered on each history."""
+    points, quantiles = [], []
+    for i, history in enumerate(histories):
+        endog = np.asarray(history, dtype=float)
+        exog = None if X_histories is None else X_histories[i]
+        X = None if X_futures is None else X_futures[i]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # index warnings of plain arrays
+            results = model.apply(endog[:, 0] if k == 1 else endog, exog=exog)
+        forecast = np.asarray(results.forecast(steps=int(steps.max()), exog=X), dtype=float)
+        points.append(forecast.reshape(int(steps.max()), k)[steps - 1])
+        if alpha is not None:
+            quantiles.append(_gaussian_quantiles(results, steps, X, alpha, k))
+    return np.stack(points), (None if alpha is None else np.stack(quantiles))
+
+
+def _gaussian_quantiles(results, steps, X, alpha, k: int) -> np.ndarray:
+    """Quantiles (len(steps), k, len(alpha)) of the model's Gaussian forecast distribution."""
+    from scipy.special import ndtri
+
+    forecast = results.get_forecast(steps=int(steps.max()), exog=X)
+    mean = np.asarray(forecast.predicted_mean, dtype=float).reshape(-1, k)  # (h, k)
+    se = np.asarray(forecast.se_mean, dtype=float).reshape(-1, k)
+    quantiles = mean[..., None] + se[..., None] * ndtri(np.asarray(alpha))  # (h, k, A)
+    return quantiles[steps - 1]
+
+
+def _simulate(results, horizon: int, X, n_paths: int, seed: int) -> np.ndarray:
+    """Sample paths (n_paths, horizon, k) of the fitted state-space model from the end of y."""
+    kwargs = {"nsimulations": int(horizon), "repetitions": int(n_paths), "anchor": "end"}
+    if X is not None:
+        kwargs["exog"] = X[:horizon]
+    try:
+        paths = results.simulate(**kwargs, rng=np.random.default_rng(seed))
+    except TypeError:  # statsmodels < 0.15 names the generator random_state
+        paths = results.simulate(**kwargs, random_state=np.random.default_rng(seed))
+    paths = np.asarray(paths, dtype=float).reshape(int(horizon), -1, int(n_paths))  # (h, k, n)
+    return np.moveaxis(paths, -1, 0)
 
 
 def _check_seasonal(seasonal_order) -> tuple[int, int, int, int]:
@@ -632,3 +685,14 @@ class VARMAForecaster(BaseForecaster):
     def _predict(self, steps, X=None):
         forecast = np.asarray(self.model_.forecast(steps=int(steps.max()), exog=X), dtype=float)
         return forecast.reshape(int(steps.max()), -1)[steps - 1]
+
+    def _predict_quantiles(self, steps, X, alpha):
+        return _gaussian_quantiles(self.model_, steps, X, alpha, k=self.n_series_)
+
+    def _predict_paths(self, horizon, X, n_paths, seed):
+        return _simulate(self.model_, horizon, X, n_paths, seed)
+
+    def _forecast_from(self, histories, X_histories, steps, X_futures, alpha=None):
+        return _forecast_from(
+            self.model_, histories, X_histories, steps, X_futures, alpha, self.n_series_
+        )
