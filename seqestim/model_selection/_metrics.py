@@ -9,6 +9,16 @@ uniformly over columns):
   error relative to the in-sample seasonal-naive one-step error with period ``sp``.
 - sMAPE = mean 2|y - ŷ| / (|y| + |ŷ|), a fraction in [0, 2] as in sktime (multiply by 100 for
   the percentage of the M3/M4 competitions); a term with ``y = ŷ = 0`` counts as 0.
+
+Probabilistic forecasts (``l``, ``u`` the bounds of a central interval of nominal coverage
+``1 - a``; ``q_τ`` the quantile forecast at level ``τ``):
+
+- coverage = mean 1{l <= y <= u}, the share of observations inside the interval;
+- interval score = mean (u - l) + (2/a)(l - y)1{y < l} + (2/a)(y - u)1{y > u} (Gneiting &
+  Raftery 2007, a proper score: width plus a penalty for every miss);
+- MSIS = interval score / the MASE scale, the scaled interval score of the M4 competition;
+- pinball = mean over levels and steps of max(τ (y - q_τ), (τ - 1)(y - q_τ)), the quantile
+  loss (half the weighted interval score summed over the quantiles' intervals).
 """
 
 from __future__ import annotations
@@ -17,9 +27,14 @@ import numpy as np
 
 __all__ = [
     "FORECAST_METRICS",
+    "INTERVAL_METRICS",
+    "empirical_coverage",
+    "interval_score",
     "make_forecast_scorer",
     "mean_absolute_error",
     "mean_absolute_scaled_error",
+    "mean_scaled_interval_score",
+    "pinball_loss",
     "root_mean_squared_error",
     "symmetric_mean_absolute_percentage_error",
 ]
@@ -96,6 +111,102 @@ def symmetric_mean_absolute_percentage_error(y_true, y_pred) -> float:
     terms = np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
     return float(np.mean(terms))
 
+
+def _bounds(y_true, lower, upper):
+    y_true, lower = _pair(y_true, lower)
+    _, upper = _pair(y_true, upper)
+    return y_true, lower, upper
+
+
+def empirical_coverage(y_true, lower, upper) -> float:
+    """Share of the observations that fall inside ``[lower, upper]`` (ends included)."""
+    y_true, lower, upper = _bounds(y_true, lower, upper)
+    return float(np.mean((y_true >= lower) & (y_true <= upper)))
+
+
+def interval_score(y_true, lower, upper, coverage: float = 0.9) -> float:
+    """Mean interval score of central intervals of nominal ``coverage`` (lower is better).
+
+    Parameters
+    ----------
+    y_true, lower, upper : array-like of shape (h,) or (h, k)
+        Truth and the interval bounds.
+    coverage : float, default=0.9
+        Nominal coverage ``1 - a`` of the intervals; a miss costs ``2 / a`` times its distance.
+
+    Returns
+    -------
+    float
+    """
+    y_true, lower, upper = _bounds(y_true, lower, upper)
+    if not 0.0 < coverage < 1.0:
+        raise ValueError(f"coverage must be in (0, 1); got {coverage!r}.")
+    a = 1.0 - coverage
+    below = np.maximum(lower - y_true, 0.0)
+    above = np.maximum(y_true - upper, 0.0)
+    return float(np.mean((upper - lower) + (2.0 / a) * (below + above)))
+
+
+def mean_scaled_interval_score(y_true, lower, upper, y_train, coverage: float = 0.9, sp=1):
+    """MSIS: the interval score divided by the MASE scale of ``y_train`` (as in M4).
+
+    Averaged over series; ``inf`` when the training series is constant at lag ``sp``.
+    """
+    y_true, lower, upper = _bounds(y_true, lower, upper)
+    scale = _naive_scale(y_train, sp, y_true.shape[1])
+    a = 1.0 - coverage
+    scores = (upper - lower) + (2.0 / a) * (
+        np.maximum(lower - y_true, 0.0) + np.maximum(y_true - upper, 0.0)
+    )
+    mean = scores.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(scale > 0, mean / np.where(scale > 0, scale, 1.0), np.inf)
+    return float(np.mean(ratio))
+
+
+def pinball_loss(y_true, quantiles, alpha) -> float:
+    """Mean pinball loss of quantile forecasts (lower is better).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (h,) or (h, k)
+    quantiles : array-like of shape (h, len(alpha)) or (h, k, len(alpha))
+        The forecast quantiles, one per level of ``alpha`` on the last axis.
+    alpha : sequence of float
+        The levels.
+
+    Returns
+    -------
+    float
+    """
+    y_true = np.asarray(y_true, dtype=np.float64)
+    if y_true.ndim == 1:
+        y_true = y_true[:, None]
+    levels = np.atleast_1d(np.asarray(alpha, dtype=np.float64))
+    quantiles = np.asarray(quantiles, dtype=np.float64).reshape(*y_true.shape, len(levels))
+    error = y_true[..., None] - quantiles
+    return float(np.mean(np.maximum(levels * error, (levels - 1.0) * error)))
+
+
+def _naive_scale(y_train, sp, k: int) -> np.ndarray:
+    y_train = np.asarray(y_train, dtype=np.float64)
+    if y_train.ndim == 1:
+        y_train = y_train[:, None]
+    sp = int(sp)
+    if sp < 1:
+        raise ValueError(f"sp must be >= 1, got {sp}.")
+    if y_train.shape[0] <= sp:
+        raise ValueError(
+            f"MASE needs a training series longer than sp={sp}; got {y_train.shape[0]} values."
+        )
+    if y_train.shape[1] != k:
+        raise ValueError("y_train and y_true must have the same number of series.")
+    return np.mean(np.abs(y_train[sp:] - y_train[:-sp]), axis=0)  # (k,)
+
+
+#: Metrics of probabilistic forecasts that :func:`compare_forecasters` computes; all but
+#: ``coverage`` (closest to the nominal level is best) are losses.
+INTERVAL_METRICS = ("coverage", "interval_score", "msis", "pinball")
 
 #: Metric name -> (function, needs the training series). All are errors: lower is better.
 FORECAST_METRICS = {

@@ -104,7 +104,7 @@ def test_compare_forecasters_sliding_window_fh_and_exog():
         metrics=("mae",),
     )
     assert (table["n_train"] == 30).all() and (table["n_test"] == 2).all()
-    assert list(table.columns[-1:]) == ["mae"] and table["mae"].max() < 0.2
+    assert list(table.columns[-2:]) == ["mae", "error"] and table["mae"].max() < 0.2
     assert table["train_start"].tolist() == [30, 35, 40, 45]
 
 
@@ -145,4 +145,63 @@ def test_plot_forecasts(seasonal):
     np.testing.assert_array_equal(ax.lines[-1].get_xdata(), np.arange(54, 60))
     with pytest.raises(TypeError, match="pandas"):
         plot_forecasts(seasonal, {"raw": np.zeros(3)})
+    matplotlib.pyplot.close("all")
+
+
+def test_interval_metrics_against_hand_computed_values():
+    from seqestim.model_selection import (
+        empirical_coverage,
+        interval_score,
+        mean_scaled_interval_score,
+        pinball_loss,
+    )
+
+    y = np.array([1.0, 5.0, 3.0])
+    lower, upper = np.array([0.0, 2.0, 3.0]), np.array([2.0, 4.0, 4.0])
+    assert empirical_coverage(y, lower, upper) == pytest.approx(2 / 3)  # 5 is above [2, 4]
+    # widths 2, 2, 1 plus (2 / 0.2) * 1 for the miss by 1: (2 + 12 + 1) / 3
+    assert interval_score(y, lower, upper, coverage=0.8) == pytest.approx(5.0)
+    train = np.array([1.0, 3.0, 2.0, 6.0])  # naive scale 7/3
+    assert mean_scaled_interval_score(y, lower, upper, train, 0.8) == pytest.approx(15 / 7)
+    # pinball at 0.1 and 0.9 of a forecast 2 for truth 1: max(0.1 * -1, -0.9 * -1) = 0.9, 0.1
+    assert pinball_loss([1.0], [[2.0, 2.0]], [0.1, 0.9]) == pytest.approx(0.5)
+
+
+def test_compare_forecasters_scores_intervals_and_plots_bands(seasonal):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from seqestim.estimators._series import BaseForecaster
+    from seqestim.model_selection import empirical_coverage
+
+    class LastValue(BaseForecaster):  # point forecasts only
+        def _fit(self, y, X=None):
+            self.last_ = y[-1]
+
+        def _predict(self, steps, X=None):
+            return np.repeat(self.last_[None], len(steps), axis=0)
+
+    cv = TimeSeriesSplit(3, test_size=12)
+    models = {"seasonal": NaiveForecaster(strategy="seasonal_last", sp=12), "point": LastValue()}
+    table, forecasts, intervals = compare_forecasters(
+        models,
+        seasonal,
+        cv=cv,
+        sp=12,
+        metrics=("mase", "coverage", "interval_score", "msis", "pinball"),
+        coverage=0.8,
+        return_forecasts=True,
+        return_intervals=True,
+    )
+    seasonal_rows = table[table.model == "seasonal"]
+    assert seasonal_rows[["coverage", "msis", "pinball"]].notna().all(axis=None)
+    assert table[table.model == "point"][["coverage", "pinball"]].isna().all(axis=None)
+    assert table["error"].isna().all()  # no intervals is not a failure
+    last = intervals["seasonal"][-1]
+    expected = empirical_coverage(
+        seasonal.iloc[48:], last[(0, 0.8, "lower")], last[(0, 0.8, "upper")]
+    )
+    assert seasonal_rows["coverage"].iloc[-1] == pytest.approx(expected)
+    assert intervals["point"] == [None, None, None]
+    ax = plot_forecasts(seasonal, forecasts, intervals=intervals)
+    assert len(ax.collections) == 3  # one band per fold of the seasonal model
     matplotlib.pyplot.close("all")
