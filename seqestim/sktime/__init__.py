@@ -32,8 +32,11 @@ The core forecasters work on plain arrays and positions (steps ahead of the end 
 series). The adapter fits them on ``y.to_numpy()`` and turns sktime's ``ForecastingHorizon``
 into steps relative to the cutoff; sktime builds the time index of the result. Exogenous ``X``
 at predict time is aligned on the steps ``1..max(fh)`` after the cutoff (the core needs every
-row up to the last step, hence ``capability:non_contiguous_X=False``). In-sample forecasts and
-prediction intervals are not offered by the core, so the tags say so.
+row up to the last step, hence ``capability:non_contiguous_X=False``). In-sample forecasts are
+not offered by the core, so the tags say so. ``predict_interval`` and ``predict_quantiles``
+delegate to the core's methods of the same names, which already return sktime's formats; the
+``capability:pred_int`` tag is set per instance: True unless the wrapped forecaster gives point
+forecasts only (``loss="mse"``).
 
 ``update(y, update_params=True)`` refits on all data seen so far (the core has no incremental
 training); with ``update_params=False`` the network is kept and only the context window it reads
@@ -289,7 +292,7 @@ class SeqestimForecaster(_Adapter, BaseForecaster):
         "capability:multivariate": True,
         "capability:exogenous": True,
         "capability:insample": False,
-        "capability:pred_int": False,
+        "capability:pred_int": True,  # per instance: False for loss="mse" (see __init__)
         "capability:pred_int:insample": False,
         "capability:missing_values": False,
         "capability:non_contiguous_X": False,
@@ -303,6 +306,11 @@ class SeqestimForecaster(_Adapter, BaseForecaster):
     # the config on after construction and still expects them to exist (and be None)
     _y = None
     _X = None
+
+    def __init__(self, estimator=None):
+        super().__init__(estimator=estimator)
+        loss = getattr(estimator, "loss", "quantile")  # None: the default GRUForecaster
+        self.set_tags(**{"capability:pred_int": loss != "mse"})
 
     def _fit(self, y, X=None, fh=None):
         estimator = self._make_estimator()
@@ -338,6 +346,30 @@ class SeqestimForecaster(_Adapter, BaseForecaster):
         values = np.asarray(values, dtype=np.float64).reshape(len(steps), -1)
         index = fh.to_absolute_index(self.cutoff)
         return pd.DataFrame(values, index=index, columns=self.y_columns_)
+
+    def _predict_quantiles(self, fh, X, alpha):
+        steps = self._steps(fh)
+        quantiles = self.estimator_.predict_quantiles(
+            fh=steps, X=self._future_X(X, int(steps.max())), alpha=alpha
+        )
+        return self._relabel(quantiles, fh)
+
+    def _predict_interval(self, fh, X, coverage):
+        steps = self._steps(fh)
+        intervals = self.estimator_.predict_interval(
+            fh=steps, X=self._future_X(X, int(steps.max())), coverage=coverage
+        )
+        return self._relabel(intervals, fh)
+
+    def _relabel(self, frame: pd.DataFrame, fh) -> pd.DataFrame:
+        """The core's frame with sktime's time index and the training columns as variables."""
+        names = dict(zip(range(len(self.y_columns_)), self.y_columns_, strict=True))
+        columns = pd.MultiIndex.from_tuples(
+            [(names[c[0]], *c[1:]) for c in frame.columns.to_flat_index()]
+        )
+        return pd.DataFrame(
+            frame.to_numpy(), index=fh.to_absolute_index(self.cutoff), columns=columns
+        )
 
     def _update(self, y, X=None, update_params=True):
         y_all = _append(self._y_seen, y)

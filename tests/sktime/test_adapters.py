@@ -78,7 +78,7 @@ def test_tags():
         assert adapter.get_class_tag("capability:multivariate") is True
     forecaster = sk.SeqestimForecaster
     assert forecaster.get_class_tag("capability:exogenous") is True
-    assert forecaster.get_class_tag("capability:pred_int") is False
+    assert forecaster.get_class_tag("capability:pred_int") is True  # per instance: see below
     assert forecaster.get_class_tag("capability:insample") is False
     assert forecaster.get_class_tag("requires-fh-in-fit") is False
     for task in ("classifier", "regressor"):
@@ -241,13 +241,32 @@ def test_forecaster_update():
     )
 
 
-def test_forecaster_rejects_in_sample_and_intervals():
+def test_forecaster_rejects_in_sample_forecasts():
     y = load_airline()
     forecaster = sk.SeqestimForecaster(GRUForecaster(**_forecaster_params())).fit(y.iloc[:60])
-    with pytest.raises(NotImplementedError):
-        forecaster.predict_interval(fh=[1, 2])
     with pytest.raises((NotImplementedError, ValueError)):
         forecaster.predict(fh=[-1, 0, 1])
+
+
+def test_forecaster_intervals_match_the_core_and_follow_the_loss():
+    y = load_airline()
+    core = GRUForecaster(**_forecaster_params())
+    forecaster = sk.SeqestimForecaster(core).fit(y.iloc[:60])
+    assert forecaster.get_tag("capability:pred_int") is True
+    intervals = forecaster.predict_interval(fh=[1, 2, 5], coverage=[0.5, 0.9])
+    assert intervals.index.equals(y.index[[60, 61, 64]])
+    assert list(intervals.columns) == [
+        ("Number of airline passengers", c, side) for c in (0.5, 0.9) for side in ("lower", "upper")
+    ]
+    direct = core.fit(y.iloc[:60]).predict_interval(fh=[1, 2, 5], coverage=[0.5, 0.9])
+    np.testing.assert_allclose(intervals.to_numpy(), direct.to_numpy())
+    quantiles = forecaster.predict_quantiles(fh=[1, 2], alpha=[0.1, 0.5, 0.9])
+    assert (np.diff(quantiles.to_numpy(), axis=1) > 0).all()
+    # point forecasts only: sktime's tag says so, and sktime raises its NotImplementedError
+    point_only = sk.SeqestimForecaster(GRUForecaster(**_forecaster_params(loss="mse")))
+    assert point_only.get_tag("capability:pred_int") is False
+    with pytest.raises(NotImplementedError):
+        point_only.fit(y.iloc[:60]).predict_interval(fh=[1, 2])
 
 
 # ------------------------------------------------------------------------------ sktime tools
