@@ -23,17 +23,22 @@ every task and model:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import math
 import numbers
 import sys
+import warnings
 
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, GradientNormClipping, LRScheduler
-from skorch.dataset import ValidSplit
+from skorch.dataset import ValidSplit, unpack_data
+from skorch.exceptions import DeviceWarning
+from skorch.hf import AccelerateMixin
+from skorch.utils import TeeGenerator
 
 from seqestim.estimators._training_options import (
     PrivateNetMixin,
@@ -179,6 +184,37 @@ class TrainingParams:
         """,
         kind="int or None",
     )
+    precision: str = param(
+        "32",
+        """
+        Arithmetic of the training forward passes: ``"32"`` (float32), ``"bf16-mixed"``
+        (bfloat16 autocast, on CPU and recent GPUs) or ``"16-mixed"`` (float16 autocast with
+        dynamic loss scaling, for GPUs). Weights, gradients and optimizer state stay float32
+        (the master copy); predictions are computed without autocast.
+        """,
+        kind='{"32", "bf16-mixed", "16-mixed"}',
+    )
+    gradient_accumulation_steps: int = param(
+        1,
+        """
+        Sum the gradients of this many mini-batches before each optimizer step (an effective
+        batch of ``batch_size * gradient_accumulation_steps`` in the memory of one batch); a
+        partial group at the end of an epoch still takes its step.
+        """,
+    )
+    accelerator: dict | None = param(
+        None,
+        """
+        Train through Hugging Face Accelerate (skorch's ``AccelerateMixin``), e.g. on several
+        GPUs or processes started by ``accelerate launch``: a dict of keyword arguments of
+        ``accelerate.Accelerator`` (``{}`` for its defaults; ``mixed_precision`` and
+        ``gradient_accumulation_steps`` then go there, not to ``precision`` and
+        ``gradient_accumulation_steps``). ``device="cpu"`` keeps Accelerate on the CPU
+        (``cpu=True``); any other ``device`` lets Accelerate place the model. Needs the
+        ``distributed`` extra. None trains in this process only.
+        """,
+        kind="dict or None",
+    )
 
 
 _LR_SCHEDULES = (None, "cosine", "plateau")
@@ -216,6 +252,85 @@ class _Net(NeuralNet):
       so the optimizer never applies the step.
     """
 
+    # ---- mixed precision and gradient accumulation
+    # ``precision`` and ``accumulate`` are set by build_net after construction: they are
+    # seqestim's training parameters, not skorch's.
+    precision = "32"
+    accumulate = 1
+
+    def _autocast(self):
+        if self.precision == "32":
+            return contextlib.nullcontext()
+        dtype = torch.bfloat16 if self.precision == "bf16-mixed" else torch.float16
+        return torch.autocast(torch.device(self.device or "cpu").type, dtype=dtype)
+
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        super().on_train_begin(net, X=X, y=y, **kwargs)
+        device_type = torch.device(self.device or "cpu").type
+        # float16 gradients underflow without loss scaling; bfloat16 has float32's range
+        self.scaler_ = torch.amp.GradScaler(device_type) if self.precision == "16-mixed" else None
+        self.pending_batches_ = 0
+
+    def infer(self, x, **fit_params):
+        if not self.module_.training:
+            return super().infer(x, **fit_params)
+        with self._autocast():
+            return super().infer(x, **fit_params)
+
+    def train_step(self, batch, **fit_params):
+        if self.accumulate == 1 and getattr(self, "scaler_", None) is None:
+            return super().train_step(batch, **fit_params)
+        if self.pending_batches_ == 0:
+            self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        self.pending_batches_ += 1
+        if self.pending_batches_ == self.accumulate:
+            self._apply_accumulated_step(batch)
+        return step
+
+    def train_step_single(self, batch, **fit_params):
+        if self.accumulate == 1 and getattr(self, "scaler_", None) is None:
+            return super().train_step_single(batch, **fit_params)
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        # the mean over a group of batches: each batch's loss counts 1/accumulate
+        scaled = loss / self.accumulate
+        (self.scaler_.scale(scaled) if self.scaler_ is not None else scaled).backward()
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _apply_accumulated_step(self, batch) -> None:
+        if self.scaler_ is not None:
+            # callbacks (clipping, quantisation) must see the true gradients
+            self.scaler_.unscale_(self.optimizer_)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+        )
+        if self.scaler_ is not None:
+            self.scaler_.step(self.optimizer_)  # skipped when the gradients overflowed
+            self.scaler_.update()
+        else:
+            self.optimizer_.step()
+        self.pending_batches_ = 0
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        if getattr(self, "pending_batches_", 0):  # a partial group still takes its step
+            self._apply_accumulated_step(None)
+        super().on_epoch_end(
+            net, dataset_train=dataset_train, dataset_valid=dataset_valid, **kwargs
+        )
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        if torch.is_tensor(y_pred) and y_pred.dtype in (torch.float16, torch.bfloat16):
+            y_pred = y_pred.float()  # the loss in float32, as autocast recommends
+        loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        if training:
+            self.check_finite_loss(loss)
+        return loss
+
     def initialize_optimizer(self, triggered_directly=None):
         backbone = getattr(self.module_, "backbone", None)
         if hasattr(backbone, "optimizer_param_groups"):
@@ -228,12 +343,6 @@ class _Net(NeuralNet):
             self.optimizer_ = self.optimizer([*groups, {"params": rest}], lr=self.lr, **kwargs)
             return self
         return super().initialize_optimizer(triggered_directly)
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        loss = super().get_loss(y_pred, y_true, X=X, training=training)
-        if training:
-            self.check_finite_loss(loss)
-        return loss
 
     def check_finite_loss(self, loss: torch.Tensor) -> None:
         """Raise :class:`TrainingDivergedError` if the training ``loss`` is NaN or infinite."""
@@ -249,11 +358,40 @@ class _Net(NeuralNet):
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_float64_copy", None)  # a cache, rebuilt on demand
+        state.pop("scaler_", None)  # training-time state
         return state
 
 
 class _PrivateNet(PrivateNetMixin, _Net):
     """``_Net`` that trains with DP-SGD when ``set_privacy`` was called."""
+
+
+class _AcceleratedNet(AccelerateMixin, _Net):
+    """``_Net`` trained through Hugging Face Accelerate (``accelerator=``).
+
+    Accelerate then owns device placement, mixed precision and gradient accumulation; the
+    module is unwrapped after training, so prediction runs as for any other net.
+    """
+
+    def _initialize_accelerator(self):
+        # A loss without parameters must not be wrapped: in several processes Accelerate
+        # wraps every module in DistributedDataParallel, which refuses a module with nothing
+        # to synchronise.
+        criteria = self._criteria
+        self._criteria = [
+            name
+            for name in criteria
+            if any(p.requires_grad for p in getattr(self, name + "_").parameters())
+        ]
+        try:
+            return super()._initialize_accelerator()
+        finally:
+            self._criteria = criteria
+
+    def __setstate__(self, state):
+        with warnings.catch_warnings():  # device=None is Accelerate's choice, not a mistake
+            warnings.filterwarnings("ignore", category=DeviceWarning)
+            super().__setstate__(state)
 
 
 class _EpochProgressBar(Callback):
@@ -308,16 +446,61 @@ def check_training_params(estimator) -> None:
     resolve_device(estimator.device)
     resolve_optimizer(estimator.optimizer)
     check_option_params(estimator)
+    check_scale_params(estimator)
+
+
+_PRECISIONS = ("32", "bf16-mixed", "16-mixed")
+
+
+def check_scale_params(estimator) -> None:
+    """Check ``precision``, ``gradient_accumulation_steps`` and ``accelerator``."""
+    if estimator.precision not in _PRECISIONS:
+        raise ValueError(f"precision must be one of {_PRECISIONS}; got {estimator.precision!r}.")
+    steps = estimator.gradient_accumulation_steps
+    if not isinstance(steps, numbers.Integral) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"gradient_accumulation_steps must be an integer >= 1; got {steps!r}.")
+    special = estimator.precision != "32" or steps != 1
+    if special and estimator.privacy is not None:
+        raise ValueError(
+            "privacy trains with Opacus' own optimizer step; it cannot be combined with "
+            "precision or gradient_accumulation_steps."
+        )
+    accelerator = estimator.accelerator
+    if accelerator is None:
+        return
+    if not isinstance(accelerator, dict):
+        raise TypeError(
+            "accelerator must be None or a dict of accelerate.Accelerator keyword arguments "
+            f"({{}} for its defaults); got {type(accelerator).__name__}."
+        )
+    if special:
+        raise ValueError(
+            "With accelerator=, set mixed precision and gradient accumulation on Accelerate: "
+            "accelerator={'mixed_precision': 'bf16', 'gradient_accumulation_steps': 4}; "
+            "leave precision='32' and gradient_accumulation_steps=1."
+        )
+    if estimator.privacy is not None:
+        raise ValueError("privacy cannot be combined with accelerator.")
+    try:
+        import accelerate  # noqa: F401
+    except ImportError:
+        raise ImportError(
+            "accelerator= needs Hugging Face Accelerate: pip install 'seqestim[distributed]'."
+        ) from None
 
 
 def resolve_device(device) -> str:
     """The torch device string for the ``device`` parameter, with clear errors."""
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
-    if not isinstance(device, str) or not (device == "cpu" or device.startswith("cuda")):
-        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto'; got {device!r}.")
+    if not isinstance(device, str) or not (device in ("cpu", "mps") or device.startswith("cuda")):
+        raise ValueError(
+            f"device must be 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'; got {device!r}."
+        )
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was requested, but no CUDA device is available.")
+    if device == "mps" and not torch.backends.mps.is_available():
+        raise ValueError("device='mps' was requested, but no Apple MPS device is available.")
     return device
 
 
@@ -450,7 +633,22 @@ def build_net(
         n_batches = math.ceil(max(1, n_train) / batch_size)
     max_epochs = resolve_max_epochs(estimator.max_epochs, n_batches)
     prepared = prepare_training_options(estimator, module, inputs, targets)
-    net = (_PrivateNet if prepared.privacy is not None else _Net)(
+    placement = {"device": resolve_device(estimator.device)}
+    net_class = _PrivateNet if prepared.privacy is not None else _Net
+    if estimator.accelerator is not None:
+        from accelerate import Accelerator
+
+        options = {"cpu": estimator.device == "cpu", **estimator.accelerator}
+        accelerator = Accelerator(**options)
+        placement = {
+            "accelerator": accelerator,
+            "device": None,
+            # skorch's epoch table goes through accelerator.print (once, from the main
+            # process) when asked for with verbose=2; ``print`` with verbose=0 prints nothing
+            "callbacks__print_log__sink": accelerator.print if estimator.verbose >= 2 else print,
+        }
+        net_class = _AcceleratedNet
+    net = net_class(
         module=prepared.module,
         criterion=criterion,
         optimizer=resolve_optimizer(estimator.optimizer),
@@ -462,9 +660,11 @@ def build_net(
         callbacks=prepared.callbacks + _callbacks(estimator, train_split is not None, max_epochs),
         iterator_train__shuffle=True,
         iterator_train__generator=torch.Generator().manual_seed(seed),
-        device=resolve_device(estimator.device),
         verbose=int(estimator.verbose >= 2),
+        **placement,
     )
+    net.precision = estimator.precision
+    net.accumulate = estimator.gradient_accumulation_steps
     return net.set_privacy(prepared.privacy, seed) if prepared.privacy is not None else net
 
 
@@ -596,7 +796,8 @@ def network_outputs(net: NeuralNet, inputs: dict, batch_size: int | None) -> np.
     outputs : ndarray
         The module's outputs for every row, in float64.
     """
-    device = torch.device(net.device)
+    # an accelerated net has no device of its own: the module's parameters say where it is
+    device = next(net.module_.parameters()).device
     exact = device.type == "cpu"
     module = _inference_module(net, exact)
     was_training = module.training
