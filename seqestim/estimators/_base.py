@@ -229,6 +229,41 @@ class SequenceEstimator(BaseEstimator):
 
         return save(self, path, overwrite=overwrite)
 
+    def to_onnx(self, path, *, opset_version: int = 17):
+        """Export the fitted prediction function as an ONNX model.
+
+        The model takes a float32 ``X`` with dynamic batch and length axes (``(batch,
+        channels, length)``, or ``(batch, length)`` after a fit on 2D ``X``) and includes every
+        fitted pre- and post-processing step, so that ONNX Runtime reproduces
+        ``predict_proba`` (classifiers) or ``predict`` (regressors) from raw inputs.
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write; an existing file is replaced.
+        opset_version : int, default=17
+            ONNX operator set.
+
+        Returns
+        -------
+        path : pathlib.Path
+
+        Raises
+        ------
+        NotImplementedError
+            For a task or backbone that cannot be exported, with the reason.
+        """
+        from seqestim.estimators._onnx import export_onnx
+
+        return export_onnx(self, path, opset_version=opset_version)
+
+    def _onnx_prediction(self):
+        """``(network, output map, tabular)`` for the ONNX export (see ``_onnx.py``)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} has no ONNX export: it is available for classifiers and "
+            "regressors with one prediction per sequence."
+        )
+
     # ------------------------------------------------------------------------------ sklearn
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

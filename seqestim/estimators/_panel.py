@@ -144,6 +144,17 @@ class PanelTask(PoolingParams, InputScalingParams, TrainingParams, SequenceEstim
     def _panel_outputs(self, panel: Panel) -> np.ndarray:
         return self._network_outputs(panel.as_net_input())
 
+    def _onnx_prediction(self):
+        if self._per_step():
+            raise NotImplementedError(
+                f'{type(self).__name__} with output="sequence" has no ONNX export yet.'
+            )
+        return self.module_, self._onnx_output(), self.input_layout_ == "tabular"
+
+    def _onnx_output(self) -> torch.nn.Module:  # pragma: no cover - implemented by the tasks
+        """Maps the network's outputs ``(B, n_outputs)`` to what the task predicts."""
+        raise NotImplementedError
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True

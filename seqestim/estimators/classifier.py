@@ -65,6 +65,18 @@ def _class_widths(classes) -> list[int]:
     return [max(2, len(c)) for c in classes]
 
 
+class _ClassProbabilities(torch.nn.Module):
+    """Logits ``(B, width)`` -> ``predict_proba`` ``(B, n_classes)`` (for ONNX export)."""
+
+    def __init__(self, n_classes: int):
+        super().__init__()
+        self.n_classes = n_classes
+
+    def forward(self, logits: torch.Tensor) -> torch.Tensor:
+        proba = torch.softmax(logits, dim=-1)[:, : self.n_classes]
+        return proba / proba.sum(dim=-1, keepdim=True)  # one seen class: probability 1
+
+
 class SequenceClassifier(ClassifierMixin, PanelTask):
     """Sequence classifier task: any label type, cross-entropy on a pooled backbone.
 
@@ -187,6 +199,13 @@ class SequenceClassifier(ClassifierMixin, PanelTask):
             probabilities.append(proba / proba.sum(axis=-1, keepdims=True))
             start += width
         return probabilities, panel.lengths
+
+    def _onnx_output(self) -> torch.nn.Module:
+        if self._multi_output():
+            raise NotImplementedError(
+                f"{type(self).__name__} with several outputs has no ONNX export yet."
+            )
+        return _ClassProbabilities(len(self.classes_))
 
     def predict_proba(self, X):
         """Class probabilities.

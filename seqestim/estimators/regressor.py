@@ -23,6 +23,20 @@ class MaskedMSELoss(nn.Module):
         return (prediction[real] - target[real]).square().mean()
 
 
+class _Unscale(torch.nn.Module):
+    """Network outputs ``(B, k)`` -> ``predict`` in target units (for ONNX export)."""
+
+    def __init__(self, mean: np.ndarray, scale: np.ndarray, *, squeeze: bool):
+        super().__init__()
+        self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+        self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+        self.squeeze = squeeze
+
+    def forward(self, outputs: torch.Tensor) -> torch.Tensor:
+        prediction = outputs * self.scale + self.mean
+        return prediction[:, 0] if self.squeeze else prediction
+
+
 class SequenceRegressor(RegressorMixin, PanelTask):
     """Sequence regressor task: one or several real targets per sequence, mean squared error.
 
@@ -104,6 +118,9 @@ class SequenceRegressor(RegressorMixin, PanelTask):
         self.target_ndim_ = target_ndim
         self._fit_network(panel.as_net_input(), scaled)
         return self
+
+    def _onnx_output(self) -> torch.nn.Module:
+        return _Unscale(self.y_mean_, self.y_scale_, squeeze=self.target_ndim_ == 1)
 
     def predict(self, X):
         """Predict targets.

@@ -273,6 +273,9 @@ class ARMACell(nn.Module):
         The hyperparameters; ``ARMACellParams()`` when omitted.
     """
 
+    # the recurrence is a Python loop over time: ONNX export runs `step` in an ONNX Loop
+    onnx_export = "steps"
+
     def __init__(self, d_input: int, params: ARMACellParams | None = None):
         super().__init__()
         params = ARMACellParams() if params is None else params

@@ -247,9 +247,15 @@ class _SymmetricDilatedNet(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Run the stack: ``x`` (B, L, d_input), ``mask`` (B, L) -> (B, L, d_model)."""
         L = x.shape[1]
-        if mask is not None and bool(mask.all()):
+        tracing = torch.jit.is_tracing()
+        if mask is not None and not tracing and bool(mask.all()):
             mask = None  # every row is full: the fast (PyTorch convolution) path is exact
         lengths = None if mask is None else mask.long().sum(dim=1)  # (B,)
+        if tracing and lengths is None and self.padding == "circular":
+            # A traced graph (ONNX export) must serve every length: the circular taps are then
+            # gathered by index modulo a length computed from the input, not padded by a
+            # length frozen at trace time.
+            lengths = torch.ones_like(x[:, :, 0]).sum(dim=1).long()  # (B,)
         real = None if mask is None else mask.unsqueeze(1)  # (B, 1, L)
         n_built = len(self.blocks)
         if self.automatic:
@@ -265,7 +271,11 @@ class _SymmetricDilatedNet(nn.Module):
                 depth = depth.clamp(max=int(self.trained_depth))
         else:
             depth = torch.full((1,), n_built, device=x.device)
-        n_run, n_all_rows = int(depth.max()), int(depth.min())
+        if tracing:  # run every block a sequence may need and choose per row with tensors
+            cap = int(self.trained_depth) if self.automatic else 0
+            n_run, n_all_rows = (cap or n_built), 1
+        else:
+            n_run, n_all_rows = int(depth.max()), int(depth.min())
         h = x.transpose(1, 2)  # (B, d_input, L)
         for i in range(n_run):
             h_new = self.blocks[i](h, lengths, real)  # (B, d_model, L)

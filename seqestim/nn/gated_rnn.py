@@ -630,6 +630,8 @@ class _GatedRecurrentNetwork(nn.Module):
     """A stack of recurrent layers, optionally bidirectional, with dropout between layers."""
 
     cell_class: type[_Cell] = TanhRNNCell
+    # the recurrence is a Python loop over time: ONNX export runs `step` in an ONNX Loop
+    onnx_export = "steps"
 
     def __init__(self, d_input: int, params: RecurrentParams | None = None):
         super().__init__()

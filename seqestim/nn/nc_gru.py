@@ -396,6 +396,11 @@ class NCGRU(nn.Module):
         The hyperparameters; ``NCGRUParams()`` when omitted.
     """
 
+    onnx_unsupported = (
+        "its orthogonal recurrent matrices come from a linear solve (the scaled Cayley "
+        "transform), for which ONNX has no operator"
+    )
+
     def __init__(self, d_input: int, params: NCGRUParams | None = None):
         super().__init__()
         params = NCGRUParams() if params is None else params

@@ -896,6 +896,10 @@ class S5(nn.Module):
         The hyperparameters; ``S5Params()`` when omitted.
     """
 
+    onnx_unsupported = (
+        "its state-space scan runs in complex arithmetic, for which ONNX has no types"
+    )
+
     def __init__(self, d_input: int, params: S5Params | None = None):
         super().__init__()
         params = S5Params() if params is None else params
