@@ -14,9 +14,9 @@ How the graph is recorded depends on the backbone's ``onnx_export`` class attrib
   backbones whose operations follow the input's shape (convolutions, matrix products).
 - ``"steps"``: for recurrences written as a Python loop over time, which a trace would unroll
   for the traced length only (and which PyTorch's newer ``torch.export``-based exporter cannot
-  express with a dynamic length either). The backbone's ``init_state``/``step`` (the online form of the
-  backbone contract) is traced once for one step and run inside an ONNX ``Loop`` over the
-  length of the input, pooled (last step or mean) and passed through the head.
+  express with a dynamic length either). The backbone's ``init_state``/``step`` (the online
+  form of the backbone contract) is traced once for one step and run inside an ONNX ``Loop``
+  over the length of the input, pooled (last step or mean) and passed through the head.
 
 A backbone that neither form can export sets ``onnx_unsupported`` to the reason; exporting it
 raises ``NotImplementedError`` with that reason rather than writing a graph that is only right
