@@ -45,6 +45,7 @@ accelerator = clf.net_.accelerator
 checksum = sum(float(p.detach().double().sum()) for p in clf.module_.parameters())
 rank = accelerator.process_index
 accuracy = clf.score(X_test, y_test)
-print(f"rank {rank} of {accelerator.num_processes}: accuracy {accuracy:.3f}, checksum {checksum:.10f}")
+size = accelerator.num_processes
+print(f"rank {rank} of {size}: accuracy {accuracy:.3f}, checksum {checksum:.10f}")
 if torch.distributed.is_available() and torch.distributed.is_initialized():
     torch.distributed.barrier()
