@@ -38,10 +38,13 @@ def _search(grid, max_epochs):
     return GridSearchCV(estimator, grid, cv=cv, n_jobs=-1)
 
 
-def run(n_workers, grid, X, y, max_epochs):
+def run(n_workers, grid, X, y, max_epochs, processes=True):
     with (
         LocalCluster(
-            n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=n_workers,
+            threads_per_worker=1,
+            processes=processes,
+            dashboard_address=None,
         ) as cluster,
         Client(cluster),
     ):
@@ -68,7 +71,11 @@ def main(argv=None):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     times, scores = {}, {}
     for n_workers in (1, 2):
-        times[n_workers], scores[n_workers] = run(n_workers, grid, X, y, max_epochs)
+        # the smoke run uses thread workers: starting worker processes takes most of a minute
+        # on a loaded machine, and the smoke run only checks that the script works
+        times[n_workers], scores[n_workers] = run(
+            n_workers, grid, X, y, max_epochs, processes=not args.smoke
+        )
         print(f"{n_workers} worker(s): {times[n_workers]:.1f} s", flush=True)
     np.testing.assert_array_equal(scores[1], scores[2])  # the same search, only faster
     result = {

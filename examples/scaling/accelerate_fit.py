@@ -19,18 +19,21 @@ agree because the replicas are synchronised.
 
 import argparse
 
+import numpy as np
 import torch
 
 from seqestim import GRUClassifier
-from seqestim.datasets import make_xor_sequences
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--device", default="cpu", help='"cpu" keeps Accelerate on the CPU')
 parser.add_argument("--epochs", type=int, default=5)
 args = parser.parse_args()
 
-X, y = make_xor_sequences(n_samples=256, seq_len=16, random_state=0)
-X_test, y_test = make_xor_sequences(n_samples=128, seq_len=16, random_state=1)
+# is the mean of a noisy sequence positive? learnable in a few epochs
+rng = np.random.default_rng(0)
+X = rng.normal(size=(384, 1, 16)).astype(np.float32)
+y = (X.mean(axis=(1, 2)) > 0).astype(int)
+X, X_test, y, y_test = X[:256], X[256:], y[:256], y[256:]
 
 clf = GRUClassifier(
     d_model=16,
@@ -46,6 +49,6 @@ checksum = sum(float(p.detach().double().sum()) for p in clf.module_.parameters(
 rank = accelerator.process_index
 accuracy = clf.score(X_test, y_test)
 size = accelerator.num_processes
-print(f"rank {rank} of {size}: accuracy {accuracy:.3f}, checksum {checksum:.10f}")
+print(f"rank {rank} of {size}: accuracy {accuracy:.3f}, checksum {checksum:.10f}", flush=True)
 if torch.distributed.is_available() and torch.distributed.is_initialized():
     torch.distributed.barrier()

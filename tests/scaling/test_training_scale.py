@@ -165,7 +165,9 @@ def test_accelerate_launch_on_two_processes_keeps_the_replicas_synchronised():
         pytest.skip("the CPU launch is tested on CPU machines")
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    lines = re.findall(r"rank (\d) of (\d): accuracy ([\d.]+), checksum (\S+)", result.stdout)
+    lines = re.findall(
+        r"rank (\d) of (\d): accuracy ([\d.]+), checksum (-?\d+\.\d{10})", result.stdout
+    )
     assert sorted(rank for rank, *_ in lines) == ["0", "1"], result.stdout
     assert {total for _, total, *_ in lines} == {"2"}
     assert len({checksum for *_, checksum in lines}) == 1, lines
