@@ -258,7 +258,7 @@ class SequenceEstimator(BaseEstimator):
         return export_onnx(self, path, opset_version=opset_version)
 
     def _onnx_prediction(self):
-        """``(network, output map, tabular)`` for the ONNX export (see ``_onnx.py``)."""
+        """``(network, output map, tabular, input scaling)`` for the ONNX export (``_onnx.py``)."""
         raise NotImplementedError(
             f"{type(self).__name__} has no ONNX export: it is available for classifiers and "
             "regressors with one prediction per sequence."

@@ -4,9 +4,9 @@ The exported graph takes what ``predict`` takes, as one float32 array ``X`` with
 and length axes: ``(batch, channels, length)`` (channels first, as the estimators read 3D
 arrays), or ``(batch, length)`` for an estimator fitted on a 2D ``X``. It returns what the
 task predicts: the class probabilities of ``predict_proba`` for a classifier, the predictions
-of ``predict`` for a regressor. Everything fitted that prediction applies (target scaling, the
-softmax over the classes seen in ``fit``) is inside the graph, so a runtime needs nothing but
-the file. Rows of one batch share a length (ONNX inputs are dense arrays).
+of ``predict`` for a regressor. Everything fitted that prediction applies (input and target
+scaling, the softmax over the classes seen in ``fit``) is inside the graph, so a runtime needs
+nothing but the file. Rows of one batch share a length (ONNX inputs are dense arrays).
 
 How the graph is recorded depends on the backbone's ``onnx_export`` class attribute:
 
@@ -71,7 +71,7 @@ def export_onnx(estimator, path, *, opset_version: int = 17) -> pathlib.Path:
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator, "net_")
-    network, output, tabular = estimator._onnx_prediction()
+    network, output, tabular, scaling = estimator._onnx_prediction()
     backbone = network.backbone
     reason = onnx_unsupported_reason(backbone)
     if reason is not None:
@@ -83,10 +83,11 @@ def export_onnx(estimator, path, *, opset_version: int = 17) -> pathlib.Path:
     axes = {0: "batch", 1: "length"} if tabular else {0: "batch", 2: "length"}
     network = _cpu_float32_copy(network)  # the estimator's own network is never touched
     output = _cpu_float32_copy(output)
+    scaling = _cpu_float32_copy(scaling)
     if getattr(type(backbone), "onnx_export", "trace") == "steps":
-        module = _stepwise_prediction(network, output, tabular, n_channels)
+        module = _stepwise_prediction(network, output, scaling, tabular, n_channels)
     else:
-        module = _PanelPrediction(network, output, tabular=tabular)
+        module = _PanelPrediction(network, output, scaling, tabular=tabular)
     path = pathlib.Path(path)
     with warnings.catch_warnings():
         # the tracer warns about every Python-level shape read; the parity tests are the check
@@ -111,17 +112,18 @@ def _cpu_float32_copy(module: nn.Module) -> nn.Module:
 
 # ------------------------------------------------------------------------------ traced forward
 class _PanelPrediction(nn.Module):
-    """Raw ``X`` -> the task's prediction: layout, network, output map."""
+    """Raw ``X`` -> the task's prediction: layout, input scaling, network, output map."""
 
-    def __init__(self, network: nn.Module, output: nn.Module, *, tabular: bool):
+    def __init__(self, network: nn.Module, output: nn.Module, scaling: nn.Module, *, tabular):
         super().__init__()
         self.network = network
         self.output = output
+        self.scaling = scaling
         self.tabular = tabular
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         x = X.unsqueeze(-1) if self.tabular else X.transpose(1, 2)  # (B, L, C)
-        return self.output(self.network(x))
+        return self.output(self.network(self.scaling(x)))
 
 
 # ------------------------------------------------------------------------------ step by step
@@ -199,8 +201,9 @@ class _Finish(nn.Module):
 class _StepLoop(nn.Module):
     """Scripted (not traced): the loop over time becomes an ONNX ``Loop``."""
 
-    def __init__(self, initial, step, finish, *, tabular: bool, mean: bool):
+    def __init__(self, scaling, initial, step, finish, *, tabular: bool, mean: bool):
         super().__init__()
+        self.scaling = scaling
         self.initial = initial
         self.step = step
         self.finish = finish
@@ -209,6 +212,7 @@ class _StepLoop(nn.Module):
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         x = X.unsqueeze(-1) if self.tabular else X.transpose(1, 2)  # (B, L, C)
+        x = self.scaling(x)
         state = self.initial(x[:, 0])
         y_t, state = self.step(x[:, 0], state)
         total = y_t
@@ -219,16 +223,19 @@ class _StepLoop(nn.Module):
         return self.finish(pooled)
 
 
-def _stepwise_prediction(network, output, tabular: bool, n_channels: int) -> nn.Module:
+def _stepwise_prediction(network, output, scaling, tabular: bool, n_channels: int) -> nn.Module:
     backbone = network.backbone
     x_0 = torch.zeros(2, n_channels)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        scaling = torch.jit.trace(scaling, (torch.randn(2, 8, n_channels),))
         initial = torch.jit.trace(_InitialState(backbone), (x_0,))
         state = _InitialState(backbone)(x_0)
         step = torch.jit.trace(_Step(backbone), (x_0, state))
         finish = torch.jit.trace(
             _Finish(network.head, output), (torch.zeros(2, backbone.d_output),)
         )
-        loop = _StepLoop(initial, step, finish, tabular=tabular, mean=network.pooling == "mean")
+        loop = _StepLoop(
+            scaling, initial, step, finish, tabular=tabular, mean=network.pooling == "mean"
+        )
         return torch.jit.script(loop)

@@ -149,7 +149,14 @@ class PanelTask(PoolingParams, InputScalingParams, TrainingParams, SequenceEstim
             raise NotImplementedError(
                 f'{type(self).__name__} with output="sequence" has no ONNX export yet.'
             )
-        return self.module_, self._onnx_output(), self.input_layout_ == "tabular"
+        tabular = self.input_layout_ == "tabular"
+        return self.module_, self._onnx_output(), tabular, self._onnx_input_scaling()
+
+    def _onnx_input_scaling(self) -> torch.nn.Module:
+        """``scaling`` as a module on ``(B, L, C)`` float32 inputs (for ONNX export)."""
+        if self.scaling == "channel":
+            return _InputScaling("channel", self.input_mean_, self.input_scale_)
+        return _InputScaling(self.scaling)
 
     def _onnx_output(self) -> torch.nn.Module:  # pragma: no cover - implemented by the tasks
         """Maps the network's outputs ``(B, n_outputs)`` to what the task predicts."""
@@ -203,6 +210,27 @@ def _scale_inputs(estimator, panel: Panel, *, fit: bool) -> np.ndarray:
         mean, var = estimator.input_mean_, estimator.input_scale_**2
     scale = _safe_scale(np.sqrt(var), mean)
     return (((values - mean) / scale) * real).astype(np.float32)
+
+
+class _InputScaling(torch.nn.Module):
+    """:func:`_scale_inputs` in torch, for the ONNX export of dense ``(B, L, C)`` inputs."""
+
+    def __init__(self, scaling: str | None, mean=None, scale=None):
+        super().__init__()
+        self.scaling = scaling
+        if scaling == "channel":
+            self.register_buffer("mean", torch.as_tensor(mean, dtype=torch.float32))
+            self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.scaling == "channel":
+            return (x - self.mean) / self.scale
+        if self.scaling == "sequence":
+            mean = x.mean(dim=1, keepdim=True)  # (B, 1, C)
+            std = ((x - mean) ** 2).mean(dim=1, keepdim=True).sqrt()
+            tiny = 1e-8 * torch.clamp(mean.abs(), min=1.0)  # as _safe_scale
+            return (x - mean) / torch.where(std > tiny, std, torch.ones_like(std))
+        return x
 
 
 def _safe_scale(std: np.ndarray, mean: np.ndarray) -> np.ndarray:

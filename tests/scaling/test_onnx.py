@@ -92,3 +92,18 @@ def test_at_least_the_convolutional_models_export():
         if _exportable(clf):
             exportable.append(cls.__name__)
     assert {"TCNClassifier", "DILClassifier"} <= set(exportable), exportable
+
+
+@pytest.mark.parametrize("scaling", [None, "channel", "sequence"])
+@pytest.mark.parametrize("model", ["TCNClassifier", "GRUClassifier"])  # traced, stepwise
+def test_input_scaling_is_inside_the_graph(model, scaling, tmp_path):
+    import seqestim
+
+    X, y = _data()
+    X = 50.0 + 8.0 * X  # far from standardised, so a missing scaling step shows
+    clf = getattr(seqestim, model)(max_epochs=2, scaling=scaling, random_state=0).fit(X, y)
+    clf.to_onnx(tmp_path / "m.onnx")
+    X_new = 50.0 + 8.0 * _data(length=27, n=4, seed=3)[0]
+    np.testing.assert_allclose(
+        _run(tmp_path / "m.onnx", X_new), clf.predict_proba(X_new), atol=1e-4
+    )
