@@ -83,9 +83,35 @@ Conventions
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
-__all__ = ["last_valid_index", "lengths_to_mask", "mask_to_lengths", "reverse_padded"]
+__all__ = [
+    "last_valid_index",
+    "lengths_to_mask",
+    "mask_to_lengths",
+    "outside_autocast",
+    "reverse_padded",
+]
+
+
+def outside_autocast(method):
+    """Run a sequence method ``method(self, x, mask)`` in float32 even under autocast.
+
+    For recurrences and scans: they multiply or add up to L terms, which 16-bit arithmetic
+    (mixed-precision training, ``precision="bf16-mixed"``) rounds away, and hand-written
+    kernels may not accept mixed dtypes. The layers around them keep running in low precision.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        with torch.autocast(x.device.type, enabled=False):
+            if x.dtype in (torch.float16, torch.bfloat16):
+                x = x.float()
+            return method(self, x, mask)
+
+    return wrapper
 
 
 def lengths_to_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:

@@ -102,7 +102,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqestim.nn._contract import reverse_padded
+from seqestim.nn._contract import outside_autocast, reverse_padded
 from seqestim.nn._normalization import check_normalization, make_norm
 from seqestim.nn._params import param, parameter_group
 from seqestim.nn._registry import register_model
@@ -190,6 +190,7 @@ class _Cell(nn.Module):
         """The part of ``state`` that is the cell's output ``h``."""
         return state
 
+    @outside_autocast
     def scan(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Outputs ``h_t`` of all steps, (B, L, H), from the projections of :meth:`project`.
 
@@ -242,6 +243,7 @@ class TanhRNNCell(_Cell):
         """
         return torch.tanh(projected_x + self._norm(0, h @ self.recurrent, context))
 
+    @outside_autocast
     def scan(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Outputs of all steps (B, L, H) by the fast path (see the module docstring)."""
         return _TanhRNNScan.apply(projected, self.recurrent, _keep_mask(mask))
@@ -268,6 +270,7 @@ class GRUCell(_Cell):
         h_tilde = torch.tanh(x_h + self._norm(1, (r * h) @ U_h, context))
         return h + z * (h_tilde - h)  # (1 - z) h + z h̃
 
+    @outside_autocast
     def scan(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Outputs of all steps (B, L, H) by the fast path (see the module docstring)."""
         return _GRUScan.apply(projected, self.recurrent, _keep_mask(mask))
@@ -317,6 +320,7 @@ class LSTMCell(_Cell):
         # the state keeps the raw c; only the output reads the normalized one
         return torch.stack([o * torch.tanh(self._norm(1, c, context)), c])
 
+    @outside_autocast
     def scan(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Outputs ``h`` of all steps (B, L, H) by the fast path (see the module docstring)."""
         return _LSTMScan.apply(projected, self.recurrent, self.peephole, _keep_mask(mask))

@@ -90,7 +90,6 @@ Implementation notes and deviations
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 
@@ -98,7 +97,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqestim.nn._contract import reverse_padded
+from seqestim.nn._contract import outside_autocast, reverse_padded
 from seqestim.nn._params import param, parameter_group
 from seqestim.nn._registry import register_model
 
@@ -436,24 +435,6 @@ def linear_recurrence_chunked(a_re, a_im, b_re, b_im):
 # --------------------------------------------------------------------------------------------
 
 
-def _outside_autocast(forward):
-    """Run an SSM's ``forward`` in float32 even under mixed-precision autocast.
-
-    The scan multiplies up to L powers of the complex eigenvalues Λ̄ and sums as many terms:
-    in bfloat16 or float16 (and complex half types do not exist for every operation) the
-    states lose their long memory. The rest of the network still runs in low precision.
-    """
-
-    @functools.wraps(forward)
-    def wrapper(self, u: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        with torch.autocast(u.device.type, enabled=False):
-            if u.dtype in (torch.float16, torch.bfloat16):
-                u = u.float()
-            return forward(self, u, mask)
-
-    return wrapper
-
-
 class S5SSM(nn.Module):
     """One S5 state space model mapping ``(B, L, H)`` to ``(B, L, H)``.
 
@@ -569,7 +550,7 @@ class S5SSM(nn.Module):
         states = linear_recurrence_scan(Lambda_bar.view(1, 1, -1), torch.complex(Bu_re, Bu_im))
         return states.real, states.imag
 
-    @_outside_autocast
+    @outside_autocast
     def forward(self, u: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``u`` (B, L, H), ``mask`` (B, L) -> (B, L, H)."""
         if mask is not None:  # padded steps must add nothing to any state

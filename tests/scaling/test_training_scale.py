@@ -73,7 +73,7 @@ def test_mixed_precision_trains_in_low_precision_with_float32_master_weights(xor
     def record(module, args, output):
         seen.append(output.dtype)
 
-    clf = TCNClassifier(max_epochs=2, random_state=0, precision=precision)
+    clf = TCNClassifier(max_epochs=2, random_state=0, precision=precision)  # traced head hook
     clf.fit(X, y)
     low = torch.bfloat16 if precision == "bf16-mixed" else torch.float16
     assert all(p.dtype == torch.float32 for p in clf.module_.parameters())
