@@ -35,7 +35,8 @@ class PoolingParams:
     output: str = param(
         "pooled",
         '"pooled": one prediction per sequence; "sequence": one per step (``y`` then has a\n'
-        "time axis, e.g. the copy and denoise tasks); ``pooling`` is unused.",
+        "time axis, e.g. the copy and denoise tasks; a classifier also takes several labels\n"
+        "per step, ``(n, n_outputs, T)``); ``pooling`` is unused.",
         kind='{"pooled", "sequence"}',
     )
 
