@@ -69,6 +69,7 @@ def make_estimator(name: str, length: int, args, callback) -> object:
         "batch_size": args.batch_size,
         "optimizer": "adam",
         "random_state": args.seed,
+        "scaling": None,  # the callback feeds the raw values to the network
         "callbacks": [("paper_protocol", callback)],
     }
     depth = args.n_layers or paper_depth(length)

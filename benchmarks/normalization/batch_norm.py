@@ -105,6 +105,7 @@ def run_one(task, model, seed, args):
         gradient_clip=1.0,
         max_epochs=args.epochs,
         random_state=seed,
+        scaling=None,  # the curve callback feeds the raw values to the network
         callbacks=[("curve", curve)],
     )
     est.fit(X_tr, y_tr)

@@ -194,6 +194,7 @@ def train_in_cell(data, kind, batch_size, seed, args):
         batch_size=batch_size,
         max_epochs=args.epochs,
         random_state=seed,
+        scaling=None,  # the accuracy callback feeds the raw values to the network
         callbacks=[("accuracy", _EpochAccuracy(X_te, y_te))],
     )
     try:
