@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from seqestim.cli._common import CLIError, parse_param
+from seqestim.cli._common import CLIError, add_training_arguments
 
 __all__ = ["add_parser", "run"]
 
@@ -168,19 +168,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--model", required=True, help="registry name, e.g. gru, lstm, s5; or all for a table"
     )
-    parser.add_argument("--epochs", type=int, help="max_epochs (default: the estimator's)")
-    parser.add_argument("--d-model", type=int, dest="d_model", help="model width d_model")
-    parser.add_argument("--lr", type=float, help="learning rate")
-    parser.add_argument("--batch-size", type=int, dest="batch_size", help="mini-batch size")
-    parser.add_argument("--seed", type=int, default=0, help="random_state (default: 0)")
-    parser.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: cpu)")
-    parser.add_argument(
-        "--param",
-        action="append",
-        type=parse_param,
-        metavar="KEY=VALUE",
-        help="any other estimator parameter, e.g. --param n_layers=2 (repeatable)",
-    )
+    add_training_arguments(parser, seed_help="random_state (default: 0)")
     parser.add_argument(
         "--verbose",
         type=int,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-from seqestim.cli._common import CLIError, parse_param
+from seqestim.cli._common import CLIError, add_training_arguments
 
 __all__ = ["add_parser", "run"]
 
@@ -123,19 +123,7 @@ def add_parser(subparsers) -> None:
         help="one-hot symbols and a classifier (accuracy) instead of real values (R²)",
     )
     parser.add_argument("--threshold", type=float, help="score that counts as memorised")
-    parser.add_argument("--epochs", type=int, help="max_epochs (default: the estimator's)")
-    parser.add_argument("--d-model", type=int, dest="d_model", help="model width d_model")
-    parser.add_argument("--lr", type=float, help="learning rate")
-    parser.add_argument("--batch-size", type=int, dest="batch_size", help="mini-batch size")
-    parser.add_argument("--seed", type=int, default=0, help="random_state and data seed")
-    parser.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: cpu)")
-    parser.add_argument(
-        "--param",
-        action="append",
-        type=parse_param,
-        metavar="KEY=VALUE",
-        help="any other estimator parameter, e.g. --param n_layers=2 (repeatable)",
-    )
+    add_training_arguments(parser, seed_help="random_state and data seed")
     parser.add_argument("--plot", help="save the plot to this PNG file")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
