@@ -6,7 +6,7 @@ import inspect
 import pytest
 import torch
 
-from seqestim.nn._contract import lengths_to_mask
+from seqestim.nn._contract import lengths_to_mask, where_state
 from seqestim.nn._params import parameter_docs
 from seqestim.nn.heads import EmbeddedBackbone
 from seqestim.registry import get_spec, list_models
@@ -104,6 +104,74 @@ def test_step_mode_equals_full_forward(name, index):
             y_t, state = model.step(x[:, t], state)
             outputs.append(y_t)
         torch.testing.assert_close(torch.stack(outputs, 1), model(x), atol=1e-5, rtol=1e-5)
+
+
+STATE_CASES = [(name, i) for name, i in CASES if get_spec(name).carries_state]
+STATE_IDS = [f"{name}-params{i}" for name, i in STATE_CASES]
+
+
+def _carrying(name, index):
+    model = _build(name, index)
+    if not getattr(model, "carries_state", True):
+        pytest.skip("these parameters rule out carrying the state")
+    return model
+
+
+@pytest.mark.parametrize(("name", "index"), STATE_CASES, ids=STATE_IDS)
+def test_carried_state_continues_the_sequence(name, index):
+    model = _carrying(name, index)
+    x = _input()
+    full = model(x)
+    with torch.no_grad():
+        for cuts in ((1,), (7,), (LENGTH - 1,), (3, 5, 11)):
+            state, pieces = None, []
+            for start, stop in zip((0, *cuts), (*cuts, LENGTH), strict=True):
+                y, state = model.forward_with_state(x[:, start:stop], state)
+                pieces.append(y)
+            torch.testing.assert_close(torch.cat(pieces, 1), full, atol=1e-9, rtol=1e-7)
+        y, _ = model.forward_with_state(x, model.init_state(BATCH))
+        torch.testing.assert_close(y, full, atol=1e-9, rtol=1e-7)
+        # the continuation really reads the state (not the initial state again)
+        _, state = model.forward_with_state(x[:, :8], None)
+        fresh, _ = model.forward_with_state(x[:, 8:], None)
+        assert not torch.allclose(fresh, full[:, 8:], atol=1e-6)
+
+
+@pytest.mark.parametrize(("name", "index"), STATE_CASES, ids=STATE_IDS)
+def test_carried_state_is_that_of_the_last_real_step_and_batch_first(name, index):
+    model = _carrying(name, index)
+    x, more = _input(), _input(seed=1)[:, :5]
+    lengths = torch.tensor([LENGTH, 9, 5, 12])
+    mask = lengths_to_mask(lengths, LENGTH)
+    garbage = x.masked_fill(mask.unsqueeze(-1), 0.0) * 100 + 7  # only on padded steps
+    with torch.no_grad():
+        _, state = model.forward_with_state(torch.where(mask.unsqueeze(-1), x, garbage), None, mask)
+        batch, _ = model.forward_with_state(more, state)
+        for row, n in enumerate(lengths.tolist()):
+            _, alone = model.forward_with_state(x[row : row + 1, :n], None)
+            expected, _ = model.forward_with_state(more[row : row + 1], alone)
+            torch.testing.assert_close(batch[row : row + 1], expected, atol=1e-9, rtol=1e-7)
+        # rows restart from the initial state where told to (the state is batch first)
+        keep = torch.tensor([True, False, True, False])
+        mixed = where_state(keep, state, model.init_state(BATCH))
+        restarted, _ = model.forward_with_state(more, mixed)
+        fresh, _ = model.forward_with_state(more, None)
+        torch.testing.assert_close(restarted[keep], batch[keep], atol=1e-9, rtol=1e-7)
+        torch.testing.assert_close(restarted[~keep], fresh[~keep], atol=1e-9, rtol=1e-7)
+
+
+@pytest.mark.parametrize(("name", "index"), STATE_CASES, ids=STATE_IDS)
+def test_step_mode_continues_a_carried_state(name, index):
+    model = _carrying(name, index)
+    x = _input()
+    with torch.no_grad():
+        _, state = model.forward_with_state(x[:, :9], None)
+        expected, _ = model.forward_with_state(x[:, 9:], state)
+        outputs = []
+        for t in range(9, LENGTH):
+            y_t, state = model.step(x[:, t], state)
+            outputs.append(y_t)
+    torch.testing.assert_close(torch.stack(outputs, 1), expected, atol=1e-9, rtol=1e-7)
 
 
 @pytest.mark.parametrize(("name", "index"), CASES, ids=IDS)

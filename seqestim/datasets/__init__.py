@@ -1,7 +1,7 @@
 """Datasets: generators of the papers' synthetic tasks and loaders of data shipped in packages.
 
 Nothing here downloads: ``load_*`` read files that installed packages (sktime, statsmodels,
-scikit-learn) ship; ``make_*`` generate data with the sklearn ``make_*`` signature.
+scikit-learn) or Python itself ship; ``make_*`` generate data with the sklearn ``make_*`` signature.
 """
 
 from seqestim.datasets.automata import DFA, make_balanced_parentheses, make_tomita, tomita_dfa
@@ -31,6 +31,7 @@ from seqestim.datasets.seq2seq import (
     make_number_words,
     make_transduction,
 )
+from seqestim.datasets.text import load_python_source, make_long_copy, make_markov_text
 from seqestim.datasets.ucr import list_ucr_datasets, load_ucr
 from seqestim.datasets.xor import make_dissimilar_sequences, make_xor_sequences
 
@@ -44,6 +45,7 @@ __all__ = [
     "load_co2",
     "load_lynx",
     "load_nile",
+    "load_python_source",
     "load_sunspots",
     "load_ucr",
     "make_adding",
@@ -55,6 +57,8 @@ __all__ = [
     "make_date_normalization",
     "make_denoise",
     "make_dissimilar_sequences",
+    "make_long_copy",
+    "make_markov_text",
     "make_memorization",
     "make_moving_squares",
     "make_number_words",

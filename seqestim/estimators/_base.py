@@ -115,6 +115,10 @@ class SequenceEstimator(BaseEstimator):
         """The validation split of early stopping, or None for the engine's default."""
         return None
 
+    def _shuffle_batches(self) -> bool:
+        """Whether training batches are drawn in random order (False keeps the row order)."""
+        return True
+
     def _fitted_from_network(self) -> dict:
         """Paper-specific fitted attributes read off the trained network (none by default)."""
         return {}

@@ -249,7 +249,8 @@ class _Net(NeuralNet):
 
     - the backbone may ask for its own optimizer parameter groups (S5's SSM learning rate);
     - a NaN/inf loss raises :class:`TrainingDivergedError` before the gradients are computed,
-      so the optimizer never applies the step.
+      so the optimizer never applies the step;
+    - the backbone's ``auxiliary_loss()``, if it has one, is added to the training loss.
     """
 
     # ---- mixed precision and gradient accumulation
@@ -327,6 +328,10 @@ class _Net(NeuralNet):
         if torch.is_tensor(y_pred) and y_pred.dtype in (torch.float16, torch.bfloat16):
             y_pred = y_pred.float()  # the loss in float32, as autocast recommends
         loss = super().get_loss(y_pred, y_true, X=X, training=training)
+        backbone = getattr(self.module_, "backbone", None)
+        extra = backbone.auxiliary_loss() if hasattr(backbone, "auxiliary_loss") else None
+        if training and extra is not None:  # a regulariser of the backbone's paper
+            loss = loss + extra
         if training:
             self.check_finite_loss(loss)
         return loss
@@ -658,7 +663,7 @@ def build_net(
         batch_size=batch_size,
         train_split=train_split,
         callbacks=prepared.callbacks + _callbacks(estimator, train_split is not None, max_epochs),
-        iterator_train__shuffle=True,
+        iterator_train__shuffle=estimator._shuffle_batches(),
         iterator_train__generator=torch.Generator().manual_seed(seed),
         verbose=int(estimator.verbose >= 2),
         **placement,

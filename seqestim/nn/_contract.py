@@ -61,6 +61,38 @@ source attention of that step (rows summing to 1, zero on padding), used by the 
 penalty; None when the model has none. A decoder that can only take a bounded number of steps
 (learned positions) says so with a ``max_target_length`` attribute.
 
+Carrying state across calls
+---------------------------
+A backbone that can continue a sequence from where an earlier call stopped registers with
+``carries_state=True`` and provides::
+
+    init_state(batch_size, device=None) -> state
+        # the state before the first step (zeros, or a learned initial state, with its gradient)
+    forward_with_state(x, state, mask=None) -> (y, state)
+        # x continues the sequences whose state is given (None: init_state(B)); y as forward.
+        # The returned state is the state after the last real step of every row.
+
+Running ``forward_with_state`` over ``x[:, :t]`` and then over ``x[:, t:]`` with the returned
+state gives ``forward(x)`` at every step, for any ``t`` (the common tests check it), so a long
+sequence can be processed in chunks: truncated backpropagation through time, where the caller
+detaches the state between chunks (:func:`detach_state`), and exact scoring of texts longer
+than a chunk. ``state`` is a tensor or a tuple, list or dict of tensors (nested freely) whose
+first dimension is the batch, so that the caller can restart some rows from the initial state
+(:func:`where_state`) while the others continue. A state keeps the dtype of the model
+(``init_state`` derives it from the parameters). An instance may say that its parameters rule
+carrying out with a false ``carries_state`` attribute (a bidirectional recurrent network cannot
+continue a sequence). A backbone that carries its state also steps (``step(x_t, state)``
+continues from the same states), and step mode is then one-step ``forward_with_state``.
+
+Training extras
+---------------
+- A backbone may define ``optimizer_param_groups(lr, weight_decay)`` returning a list of torch
+  optimizer parameter groups when its paper trains some parameters differently (S5).
+- A backbone may define ``auxiliary_loss()``, returning a scalar tensor to add to the training
+  loss of the batch just run forward (or None): a regulariser its paper adds, such as the
+  Jacobian penalty of deep equilibrium models. The training engine reads it after every
+  training forward pass; the backbone forgets it once read.
+
 Conventions
 -----------
 - Batch first, always. ``mask`` is ``None`` when every step is real; otherwise padded steps are
@@ -70,9 +102,8 @@ Conventions
   the forward and backward directions, forward first, each of width ``d_output // 2``. The
   "last" pooling then reads the forward half at the last real step and the backward half at
   step 0, i.e. the final state of each direction.
-- A backbone may define ``optimizer_param_groups(lr, weight_decay)`` returning a list of torch
-  optimizer parameter groups when its paper trains some parameters differently (S5).
-- Models that can run online expose ``init_state(batch_size)`` and ``step(x_t, state)``.
+- Models that can run online expose ``init_state(batch_size)`` and ``step(x_t, state)``
+  (``supports_step=True`` in the registry); step ``t`` must equal step ``t`` of ``forward``.
 - Hyperparameter names use one vocabulary across papers: ``d_model``, ``d_state``,
   ``n_layers``, ``n_heads``, ``kernel_size``, ``dropout``, ``bidirectional``.
 - The constructor is ``(d_input, params=None)``. Every hyperparameter is a field of the
@@ -88,28 +119,32 @@ import functools
 import torch
 
 __all__ = [
+    "detach_state",
     "last_valid_index",
     "lengths_to_mask",
+    "map_state",
     "mask_to_lengths",
     "outside_autocast",
     "reverse_padded",
+    "where_state",
 ]
 
 
 def outside_autocast(method):
-    """Run a sequence method ``method(self, x, mask)`` in float32 even under autocast.
+    """Run a sequence method ``method(self, x, mask, *rest)`` in float32 even under autocast.
 
     For recurrences and scans: they multiply or add up to L terms, which 16-bit arithmetic
     (mixed-precision training, ``precision="bf16-mixed"``) rounds away, and hand-written
     kernels may not accept mixed dtypes. The layers around them keep running in low precision.
+    Further arguments (a carried state) are passed on unchanged.
     """
 
     @functools.wraps(method)
-    def wrapper(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def wrapper(self, x: torch.Tensor, mask: torch.Tensor | None = None, *rest):
         with torch.autocast(x.device.type, enabled=False):
             if x.dtype in (torch.float16, torch.bfloat16):
                 x = x.float()
-            return method(self, x, mask)
+            return method(self, x, mask, *rest)
 
     return wrapper
 
@@ -147,3 +182,39 @@ def reverse_padded(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     index = torch.where(steps < lengths.unsqueeze(1), lengths.unsqueeze(1) - 1 - steps, steps)
     index = index.view(B, L, *([1] * (x.dim() - 2))).expand_as(x)
     return x.gather(1, index)
+
+
+def map_state(fn, state):
+    """Apply ``fn`` to every tensor of a state (a tensor, or tuples, lists and dicts of them)."""
+    if isinstance(state, torch.Tensor):
+        return fn(state)
+    if isinstance(state, dict):
+        return {key: map_state(fn, value) for key, value in state.items()}
+    if isinstance(state, list | tuple):
+        return type(state)(map_state(fn, value) for value in state)
+    return state  # plain Python values (ints, None) pass through
+
+
+def detach_state(state):
+    """The state without its history: the truncation of truncated backpropagation through time."""
+    return map_state(torch.Tensor.detach, state)
+
+
+def where_state(keep: torch.Tensor, state, other):
+    """Row ``b`` of ``state`` where ``keep[b]``, else row ``b`` of ``other`` (same structure).
+
+    Parameters
+    ----------
+    keep : torch.Tensor
+        ``(B,)`` bool.
+    state, other
+        States of the same structure whose tensors all have the batch as first dimension.
+    """
+    if isinstance(state, torch.Tensor):
+        row = keep.view(-1, *([1] * (state.dim() - 1)))  # (B, 1, ...)
+        return torch.where(row, state, other)
+    if isinstance(state, dict):
+        return {key: where_state(keep, state[key], other[key]) for key in state}
+    if isinstance(state, list | tuple):
+        return type(state)(where_state(keep, a, b) for a, b in zip(state, other, strict=True))
+    return state

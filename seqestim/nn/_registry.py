@@ -51,6 +51,10 @@ class ModelSpec:
         (an instance may say otherwise through its own ``causal`` attribute).
     supports_step : bool
         Whether the backbone has ``init_state``/``step`` for online use.
+    carries_state : bool
+        Whether the backbone can continue a sequence from the state an earlier call returned
+        (``forward_with_state``, see :mod:`seqestim.nn._contract`), so that long sequences are
+        processed in chunks with the state carried across them.
     test_params : tuple of dict
         At least two small parameter sets, used by the common tests and the sktime adapters.
     """
@@ -65,6 +69,7 @@ class ModelSpec:
     form: str = "encoder"
     causal: bool = False
     supports_step: bool = False
+    carries_state: bool = False
     test_params: tuple[Mapping[str, Any], ...] = ()
 
     def build(self, d_input: int, **params: Any):
@@ -86,6 +91,7 @@ def register_model(
     form: str = "encoder",
     causal: bool = False,
     supports_step: bool = False,
+    carries_state: bool = False,
     test_params: tuple[Mapping[str, Any], ...] = (),
 ) -> Callable[[type], type]:
     """Register a backbone class under ``name``.
@@ -94,7 +100,8 @@ def register_model(
     ----------
     name : str
         Registry key; must be unique.
-    params, paper, url, description, inputs, form, causal, supports_step, test_params
+    params, paper, url, description, inputs, form, causal, supports_step, carries_state, \
+    test_params
         See :class:`ModelSpec`.
 
     Returns
@@ -115,6 +122,8 @@ def register_model(
         raise ValueError(f"Unknown form {form!r} for model {name!r}; expected {MODEL_FORMS}.")
     if not dataclasses.is_dataclass(params):
         raise ValueError(f"params of model {name!r} must be a parameter group (a dataclass).")
+    if carries_state and not supports_step:
+        raise ValueError(f"Model {name!r} carries its state, so it must also step.")
     if len(test_params) < 2:
         raise ValueError(f"Model {name!r} needs at least two test parameter sets.")
     field_names = {field.name for field in dataclasses.fields(params)}
@@ -139,6 +148,7 @@ def register_model(
             form=form,
             causal=causal,
             supports_step=supports_step,
+            carries_state=carries_state,
             test_params=tuple(MappingProxyType(dict(p)) for p in test_params),
         )
         return cls

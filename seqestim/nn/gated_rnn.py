@@ -60,11 +60,19 @@ backward), and no ``torch.func`` transforms: under ``vmap``/``grad`` (the per-ex
 of private training) and with a normalization, whose sites need the step index and the
 per-step statistics, the layer steps through the cells.
 
+Carrying the state: ``forward_with_state`` continues the sequences from the states an earlier
+call ended with (every layer's ``h``, and ``c`` for the LSTM), so a long sequence can be read in
+chunks. The fast path starts from that state (its backward pass also returns the gradient of
+the initial state), as does the step-by-step path. A unidirectional stack without a normalization
+or with layer norm carries its state; a bidirectional one, or one whose normalization needs the
+step index or the recent history, cannot continue a sequence.
+
 ``implementation="torch"`` runs PyTorch's own recurrent kernels instead (``torch.rnn_tanh`` and
 ``torch.lstm``, the functions behind ``torch.nn.RNN``/``LSTM``: oneDNN on a CPU, cuDNN on a GPU)
 on the same parameters, where they compute the same cell: the tanh RNN, and the LSTM with
 ``peepholes=False`` (Eqs. 3-7 with ``V = 0``, the standard LSTM), both without a
-normalization. PyTorch's GRU is a different cell (the reset gate multiplies ``h_{t-1} U`` after
+normalization. ``forward_with_state`` always runs the library's fast path, on the same
+parameters. PyTorch's GRU is a different cell (the reset gate multiplies ``h_{t-1} U`` after
 the product, and ``z`` weighs the old state), so the GRU has no such option. The two
 implementations share parameters, so a model trained with one predicts identically (up to
 rounding) with the other.
@@ -183,18 +191,27 @@ class _Cell(nn.Module):
         return out
 
     def init_state(self, batch_size: int, device=None, dtype=None):
-        """Zero state for ``batch_size`` sequences."""
+        """Zero state for ``batch_size`` sequences, in the dtype of the weights by default."""
+        dtype = self.recurrent.dtype if dtype is None else dtype
         return torch.zeros(batch_size, self.d_model, device=device, dtype=dtype)
 
     def output(self, state):
         """The part of ``state`` that is the cell's output ``h``."""
         return state
 
-    @outside_autocast
     def scan(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Outputs ``h_t`` of all steps, (B, L, H), from the projections of :meth:`project`.
 
         The fast path of the module docstring; the cells without a normalization only.
+        """
+        return self.scan_with_state(projected, mask, None)[0]
+
+    @outside_autocast
+    def scan_with_state(self, projected: torch.Tensor, mask: torch.Tensor | None, state):
+        """The fast path from ``state`` (None: zeros): (outputs (B, L, H), state after the end).
+
+        Padded steps keep the state, so the state after the end is the state after the last
+        real step of each row.
         """
         raise NotImplementedError
 
@@ -244,9 +261,12 @@ class TanhRNNCell(_Cell):
         return torch.tanh(projected_x + self._norm(0, h @ self.recurrent, context))
 
     @outside_autocast
-    def scan(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """Outputs of all steps (B, L, H) by the fast path (see the module docstring)."""
-        return _TanhRNNScan.apply(projected, self.recurrent, _keep_mask(mask))
+    def scan_with_state(self, projected: torch.Tensor, mask: torch.Tensor | None, state):
+        """Outputs of all steps (B, L, H) and the last state by the fast path, from ``state``."""
+        if state is None:
+            state = self.init_state(projected.shape[0], projected.device, projected.dtype)
+        hs = _TanhRNNScan.apply(projected, self.recurrent, _keep_mask(mask), state)
+        return hs, hs[:, -1]
 
 
 class GRUCell(_Cell):
@@ -271,15 +291,19 @@ class GRUCell(_Cell):
         return h + z * (h_tilde - h)  # (1 - z) h + z h̃
 
     @outside_autocast
-    def scan(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """Outputs of all steps (B, L, H) by the fast path (see the module docstring)."""
-        return _GRUScan.apply(projected, self.recurrent, _keep_mask(mask))
+    def scan_with_state(self, projected: torch.Tensor, mask: torch.Tensor | None, state):
+        """Outputs of all steps (B, L, H) and the last state by the fast path, from ``state``."""
+        if state is None:
+            state = self.init_state(projected.shape[0], projected.device, projected.dtype)
+        hs = _GRUScan.apply(projected, self.recurrent, _keep_mask(mask), state)
+        return hs, hs[:, -1]
 
 
 class LSTMCell(_Cell):
     """One step of the peephole LSTM, Eqs. 3-7 (see the module docstring).
 
-    The state is the pair ``(h, c)`` stacked as a ``(2, B, H)`` tensor.
+    The state is the pair ``(h, c)`` stacked as a ``(B, 2, H)`` tensor (batch first, as the
+    contract asks of carried states).
     """
 
     n_gates = 4
@@ -297,19 +321,20 @@ class LSTMCell(_Cell):
             self.input_proj.bias[d_model : 2 * d_model].fill_(1.0)
 
     def init_state(self, batch_size: int, device=None, dtype=None):
-        """Zero ``(h, c)`` for ``batch_size`` sequences, stacked as ``(2, B, H)``."""
-        return torch.zeros(2, batch_size, self.d_model, device=device, dtype=dtype)
+        """Zero ``(h, c)`` for ``batch_size`` sequences, stacked as ``(B, 2, H)``."""
+        dtype = self.recurrent.dtype if dtype is None else dtype
+        return torch.zeros(batch_size, 2, self.d_model, device=device, dtype=dtype)
 
     def output(self, state):
         """``h`` of the ``(h, c)`` state."""
-        return state[0]
+        return state[:, 0]
 
     def forward(self, projected_x: torch.Tensor, state: torch.Tensor, context=None):
-        """Advance one step given ``x_t W + b`` (B, 4H) and ``(h, c)`` (2, B, H).
+        """Advance one step given ``x_t W + b`` (B, 4H) and ``(h, c)`` (B, 2, H).
 
         ``context`` ``(t, mask_t, memory)`` is only needed with a normalization.
         """
-        h, c = state[0], state[1]
+        h, c = state[:, 0], state[:, 1]
         gates = projected_x + self._norm(0, h @ self.recurrent, context)  # (B, 4H)
         g_i, g_f, g_c, g_o = gates.split(self.d_model, dim=-1)
         V_i, V_f, V_o = self.peephole
@@ -318,12 +343,17 @@ class LSTMCell(_Cell):
         c = f * c + i * torch.tanh(g_c)
         o = torch.sigmoid(g_o + V_o * c)  # the output gate peeks at the new cell (Eq. 6)
         # the state keeps the raw c; only the output reads the normalized one
-        return torch.stack([o * torch.tanh(self._norm(1, c, context)), c])
+        return torch.stack([o * torch.tanh(self._norm(1, c, context)), c], dim=1)
 
     @outside_autocast
-    def scan(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """Outputs ``h`` of all steps (B, L, H) by the fast path (see the module docstring)."""
-        return _LSTMScan.apply(projected, self.recurrent, self.peephole, _keep_mask(mask))
+    def scan_with_state(self, projected: torch.Tensor, mask: torch.Tensor | None, state):
+        """Outputs ``h`` of all steps (B, L, H) and the last ``(h, c)`` (B, 2, H) from ``state``."""
+        if state is None:
+            state = self.init_state(projected.shape[0], projected.device, projected.dtype)
+        hs, c_last = _LSTMScan.apply(
+            projected, self.recurrent, self.peephole, _keep_mask(mask), state[:, 0], state[:, 1]
+        )
+        return hs, torch.stack([hs[:, -1], c_last], dim=1)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -338,9 +368,9 @@ def _time_major(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(0, 1).clone(memory_format=torch.contiguous_format)
 
 
-def _previous(states: torch.Tensor) -> torch.Tensor:
-    """``s_{t-1}`` for every step, with a zero initial state: (L, B, H) -> (L, B, H)."""
-    return torch.cat([torch.zeros_like(states[:1]), states[:-1]], dim=0)
+def _previous(states: torch.Tensor, initial: torch.Tensor) -> torch.Tensor:
+    """``s_{t-1}`` for every step, ``initial`` (B, H) before the first: (L, B, H) -> (L, B, H)."""
+    return torch.cat([initial.unsqueeze(0), states[:-1]], dim=0)
 
 
 def _keep_mask(mask: torch.Tensor | None) -> torch.Tensor | None:
@@ -351,23 +381,22 @@ class _TanhRNNScan(torch.autograd.Function):
     """``h_t = tanh(a_t + h_{t-1} U)`` over all steps, for precomputed ``a_t = x_t W + b``."""
 
     @staticmethod
-    def forward(ctx, projected, U, keep):
+    def forward(ctx, projected, U, keep, h0):
         hs = _time_major(projected)  # (L, B, H): a_t, then h_t in place
-        B, H = hs.shape[1:]
-        U = U.detach()
-        h = hs.new_zeros(B, H)
+        U, h0 = U.detach(), h0.detach()  # h0: the state before the first step, (B, H)
+        h = h0
         for t, h_new in enumerate(hs.unbind(0)):
             h_new.addmm_(h, U).tanh_()  # Eq. 2
             if keep is not None:
                 torch.where(keep[t], h_new, h, out=h_new)
             h = h_new
-        ctx.save_for_backward(hs, U, keep)
+        ctx.save_for_backward(hs, U, keep, h0)
         return hs.transpose(0, 1)  # (B, L, H)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
-        hs, U, keep = ctx.saved_tensors
+        hs, U, keep, h0 = ctx.saved_tensors
         grads = _time_major(grad_out)  # (L, B, H)
         L, B, H = hs.shape
         derivative = 1 - hs * hs  # tanh' for all steps at once
@@ -384,22 +413,22 @@ class _TanhRNNScan(torch.autograd.Function):
             dh = d_pre[t] @ U_T
             if passes is not None:
                 dh.addcmul_(g, passes[t])
-        d_U = _previous(hs).flatten(0, 1).T @ d_pre.flatten(0, 1)  # Σ_t h_{t-1}ᵀ δ_t
-        return d_pre.transpose(0, 1), d_U, None
+        d_U = _previous(hs, h0).flatten(0, 1).T @ d_pre.flatten(0, 1)  # Σ_t h_{t-1}ᵀ δ_t
+        return d_pre.transpose(0, 1), d_U, None, dh  # dh: ∂loss/∂h_{-1}
 
 
 class _GRUScan(torch.autograd.Function):
     """The GRU of Eqs. 8-12 over all steps, for precomputed ``[a_r, a_z, a_h] = x_t W + b``."""
 
     @staticmethod
-    def forward(ctx, projected, U, keep):
+    def forward(ctx, projected, U, keep, h0):
         gates = _time_major(projected)  # (L, B, 3H): x_t W + b, then r, z, h̃ in place
         L, B, H3 = gates.shape
         H = H3 // 3
-        U = U.detach()
+        U, h0 = U.detach(), h0.detach()  # h0: the state before the first step, (B, H)
         U_rz, U_h = U[:, : 2 * H], U[:, 2 * H :]
         hs = gates.new_empty(L, B, H)
-        h = gates.new_zeros(B, H)
+        h = h0
         for t, (g, h_new) in enumerate(zip(gates.unbind(0), hs.unbind(0), strict=True)):
             rz = g[:, : 2 * H].addmm_(h, U_rz).sigmoid_()  # Eqs. 8-9
             r, z = rz[:, :H], rz[:, H:]
@@ -408,17 +437,17 @@ class _GRUScan(torch.autograd.Function):
             if keep is not None:
                 torch.where(keep[t], h_new, h, out=h_new)
             h = h_new
-        ctx.save_for_backward(gates, hs, U, keep)
+        ctx.save_for_backward(gates, hs, U, keep, h0)
         return hs.transpose(0, 1)  # (B, L, H)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad_out):
-        gates, hs, U, keep = ctx.saved_tensors
+        gates, hs, U, keep, h0 = ctx.saved_tensors
         grads = _time_major(grad_out)  # (L, B, H)
         L, B, H = hs.shape
         r, z, h_tilde = gates.unflatten(-1, (3, H)).unbind(-2)  # (L, B, H) each
-        h_prev = _previous(hs)
+        h_prev = _previous(hs, h0)
         # With g = ∂loss/∂h_t and h = h_{t-1}:
         #   δ_h̃ = g z (1 - h̃²),  δ_z = g (h̃ - h) z (1 - z),  δ_r = (δ_h̃ U_hᵀ) h r (1 - r)
         #   ∂loss/∂h_{t-1} = g (1 - z) + (δ_h̃ U_hᵀ) r + [δ_r δ_z] U_rzᵀ
@@ -441,23 +470,27 @@ class _GRUScan(torch.autograd.Function):
             dh = (g * carry[t]).addcmul_(dq, r[t]).addmm_(d[:, : 2 * H], U_rz_T)
         d_U_rz = h_prev.flatten(0, 1).T @ d_gates[..., : 2 * H].flatten(0, 1)  # Σ_t h_{t-1}ᵀ δ
         d_U_h = (r * h_prev).flatten(0, 1).T @ d_gates[..., 2 * H :].flatten(0, 1)
-        return d_gates.transpose(0, 1), torch.cat([d_U_rz, d_U_h], dim=1), None
+        d_U = torch.cat([d_U_rz, d_U_h], dim=1)
+        return d_gates.transpose(0, 1), d_U, None, dh  # dh: ∂loss/∂h_{-1}
 
 
 class _LSTMScan(torch.autograd.Function):
-    """The peephole LSTM of Eqs. 3-7 over all steps, for precomputed ``x_t W + b`` (i, f, c, o)."""
+    """The peephole LSTM of Eqs. 3-7 over all steps, for precomputed ``x_t W + b`` (i, f, c, o).
+
+    Starts from ``h0``, ``c0`` (B, H); returns every ``h_t`` (B, L, H) and the last ``c`` (B, H).
+    """
 
     @staticmethod
-    def forward(ctx, projected, U, peephole, keep):
+    def forward(ctx, projected, U, peephole, keep, h0, c0):
         gates = _time_major(projected)  # (L, B, 4H): x_t W + b, then i, f, c̃, o in place
         L, B, H4 = gates.shape
         H = H4 // 4
-        U, peephole = U.detach(), peephole.detach()
+        U, peephole, h0, c0 = U.detach(), peephole.detach(), h0.detach(), c0.detach()
         V_if, V_o = peephole[:2], peephole[2]  # (2, H), (H,)
         cells = gates.new_empty(L, B, H)  # c_t
         tanh_cells = gates.new_empty(L, B, H)  # tanh(c_t)
         hs = gates.new_empty(L, B, H)
-        h, c = gates.new_zeros(B, H), gates.new_zeros(B, H)
+        h, c = h0, c0
         steps = zip(
             gates.unbind(0), cells.unbind(0), tanh_cells.unbind(0), hs.unbind(0), strict=True
         )
@@ -473,17 +506,17 @@ class _LSTMScan(torch.autograd.Function):
                 torch.where(keep[t], h_new, h, out=h_new)
                 torch.where(keep[t], c_new, c, out=c_new)
             h, c = h_new, c_new
-        ctx.save_for_backward(gates, cells, tanh_cells, hs, U, peephole, keep)
-        return hs.transpose(0, 1)  # (B, L, H)
+        ctx.save_for_backward(gates, cells, tanh_cells, hs, U, peephole, keep, h0, c0)
+        return hs.transpose(0, 1), cells[-1].clone()  # (B, L, H), (B, H)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
-    def backward(ctx, grad_out):
-        gates, cells, tanh_cells, hs, U, peephole, keep = ctx.saved_tensors
+    def backward(ctx, grad_out, grad_c_last):
+        gates, cells, tanh_cells, hs, U, peephole, keep, h0, c0 = ctx.saved_tensors
         grads = _time_major(grad_out)  # (L, B, H)
         L, B, H = hs.shape
         i, f, c_tilde, o = gates.unflatten(-1, (4, H)).unbind(-2)  # (L, B, H) each
-        c_prev = _previous(cells)
+        c_prev = _previous(cells, c0)
         V_i, V_f, V_o = peephole
         # With g_h = ∂loss/∂h_t and g_c = ∂loss/∂c_t (everything that reaches c_t):
         #   δ_o = g_h tanh(c) o (1 - o)
@@ -505,7 +538,7 @@ class _LSTMScan(torch.autograd.Function):
             passes = (~keep).to(hs.dtype)
         U_T = U.T
         d_gates = torch.empty_like(gates)  # δ of the four pre-activations, (L, B, 4H)
-        dh, dc = hs.new_zeros(B, H), hs.new_zeros(B, H)  # from step t+1
+        dh, dc = hs.new_zeros(B, H), grad_c_last  # from step t+1 (the last c: from outside)
         for t in range(L - 1, -1, -1):
             g_h = grads[t] + dh
             d = d_gates[t]  # (B, 4H)
@@ -516,14 +549,15 @@ class _LSTMScan(torch.autograd.Function):
             dh = d @ U_T
             if passes is not None:
                 dh.addcmul_(g_h, passes[t])
-        d_U = _previous(hs).flatten(0, 1).T @ d_gates.flatten(0, 1)  # Σ_t h_{t-1}ᵀ δ_t
+        d_U = _previous(hs, h0).flatten(0, 1).T @ d_gates.flatten(0, 1)  # Σ_t h_{t-1}ᵀ δ_t
         d_peephole = None
         if ctx.needs_input_grad[2]:
             d_i, d_f, _, d_o = d_gates.unflatten(-1, (4, H)).unbind(-2)
             d_peephole = torch.stack(
                 [(d_i * c_prev).sum((0, 1)), (d_f * c_prev).sum((0, 1)), (d_o * cells).sum((0, 1))]
             )
-        return d_gates.transpose(0, 1), d_U, d_peephole, None
+        # dh, dc: ∂loss/∂h_{-1}, ∂loss/∂c_{-1}
+        return d_gates.transpose(0, 1), d_U, d_peephole, None, dh, dc
 
 
 class _RecurrentLayer(nn.Module):
@@ -537,12 +571,19 @@ class _RecurrentLayer(nn.Module):
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         if self.implementation == "torch":
             return self.cell.torch_sequence(x, mask)
+        return self.run(x, mask)[0]
+
+    def run(self, x: torch.Tensor, mask: torch.Tensor | None, state=None):
+        """Outputs (B, L, H) and the state after the last real step, starting from ``state``.
+
+        ``state`` None starts from zeros. Always the library's own paths (fast or step by step).
+        """
         projected = self.cell.project(x, mask)  # (B, L, n_gates * H), all steps at once
         # the fast path; under torch.func transforms (vmap of grad: per-example gradients of
         # private training) its hand-written backward does not apply, so the cells step
         if self.cell.normalization is None and not torch._C._are_functorch_transforms_active():
-            return self.cell.scan(projected, mask)
-        return self.step_by_step(projected, mask)
+            return self.cell.scan_with_state(projected, mask, state)
+        return self.steps_with_state(projected, mask, state)
 
     def step_by_step(self, projected: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Run the cell step by step over precomputed projections: (B, L, H).
@@ -550,8 +591,13 @@ class _RecurrentLayer(nn.Module):
         The general path (every normalization) and the reference the fast path is tested
         against.
         """
+        return self.steps_with_state(projected, mask, None)[0]
+
+    def steps_with_state(self, projected: torch.Tensor, mask: torch.Tensor | None, state):
+        """:meth:`step_by_step` from ``state`` (None: zeros): (outputs, state after the end)."""
         B, L, _ = projected.shape
-        state = self.cell.init_state(B, device=projected.device, dtype=projected.dtype)
+        if state is None:
+            state = self.cell.init_state(B, device=projected.device, dtype=projected.dtype)
         memory = self.cell.init_memory()  # normalization history, local to this pass
         # unbind, not projected[:, t]: the backward of each index would materialise a
         # full-size gradient of ``projected``, O(L) per step and O(L²) in all
@@ -564,11 +610,11 @@ class _RecurrentLayer(nn.Module):
                 mask_t = None if mask is None else mask[:, t]
                 new_state = self.cell(steps[t], state, (t, mask_t, memory))
             if mask is not None:  # keep the old state where step t is padding
-                keep = mask[:, t].view(*([1] * (state.dim() - 2)), B, 1)
+                keep = mask[:, t].view(B, *([1] * (state.dim() - 1)))
                 new_state = torch.where(keep, new_state, state)
             state = new_state
             outputs.append(self.cell.output(state))
-        return torch.stack(outputs, dim=1)  # (B, L, H)
+        return torch.stack(outputs, dim=1), state  # (B, L, H), the state after the last real step
 
 
 @parameter_group
@@ -670,6 +716,8 @@ class _GatedRecurrentNetwork(nn.Module):
             width = n_directions * params.d_model
         self.dropout = nn.Dropout(params.dropout)
         self.d_output = width
+        # continuing a sequence needs one direction and normalizations without a time index
+        self.carries_state = not self.bidirectional and self.normalization in (None, "layer")
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """Run the stack: ``x`` (B, L, d_input), ``mask`` (B, L) -> (B, L, d_output)."""
@@ -717,6 +765,23 @@ class _GatedRecurrentNetwork(nn.Module):
         self._check_steppable()
         return [d[0].cell.init_state(batch_size, device, dtype) for d in self.layers]
 
+    def forward_with_state(self, x: torch.Tensor, state=None, mask: torch.Tensor | None = None):
+        """Continue the sequences from ``state`` (None: zeros), see :mod:`seqestim.nn._contract`.
+
+        ``x`` (B, L, d_input), ``mask`` (B, L) -> (``y`` (B, L, d_output), the state of every
+        layer after the last real step of each row).
+        """
+        self._check_steppable()
+        if state is None:
+            state = self.init_state(x.shape[0], device=x.device)
+        h, new_state = x, []
+        for index, (directions, layer_state) in enumerate(zip(self.layers, state, strict=True)):
+            if index > 0:
+                h = self.dropout(h)
+            h, layer_state = directions[0].run(h, mask, layer_state)  # (B, L, H)
+            new_state.append(layer_state)
+        return h, new_state
+
     def step(self, x_t: torch.Tensor, state: list[torch.Tensor]):
         """One step: ``x_t`` (B, d_input) -> (``y_t`` (B, d_output), new state)."""
         self._check_steppable()
@@ -743,6 +808,7 @@ class _GatedRecurrentNetwork(nn.Module):
     url=_URL,
     causal=True,
     supports_step=True,
+    carries_state=True,
     test_params=_TEST_PARAMS,
     description="tanh recurrent network (the ungated baseline of Chung et al.)",
 )
@@ -767,6 +833,7 @@ class RNN(_GatedRecurrentNetwork):
     url=_URL,
     causal=True,
     supports_step=True,
+    carries_state=True,
     test_params=_TEST_PARAMS,
     description="gated recurrent unit, the paper's form of the update",
 )
@@ -791,6 +858,7 @@ class GRU(_GatedRecurrentNetwork):
     url=_URL,
     causal=True,
     supports_step=True,
+    carries_state=True,
     test_params=_TEST_PARAMS,
     description="long short-term memory with diagonal peepholes",
 )

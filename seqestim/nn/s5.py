@@ -57,7 +57,11 @@ Implementation notes and deviations
 
   ``torch._higher_order_ops.associative_scan`` is not used (prototype, open correctness bugs).
   The SSM keeps ``B̄u`` and the states as real and imaginary parts; only :meth:`S5SSM.step`
-  holds a complex state.
+  and the carried state hold a complex state.
+- Carrying the state (unidirectional only): ``forward_with_state`` continues from the states
+  ``x_{-1}`` an earlier call ended with. By linearity ``x_k = scan_k + Λ̄^{k+1} x_{-1}``, so
+  either scan above runs from zero and the decayed initial state is added to the real and
+  imaginary parts of its states.
 - Bidirectional: as in the paper, a second, reversed scan reuses the same ``Λ̄, B̄``; the two
   state sequences are concatenated and mapped to ``d_model`` features by one ``C̃`` of width
   ``2P`` (two independently initialised halves). The directions are therefore *summed* into
@@ -97,7 +101,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqestim.nn._contract import outside_autocast, reverse_padded
+from seqestim.nn._contract import last_valid_index, outside_autocast, reverse_padded
 from seqestim.nn._params import param, parameter_group
 from seqestim.nn._registry import register_model
 
@@ -550,14 +554,28 @@ class S5SSM(nn.Module):
         states = linear_recurrence_scan(Lambda_bar.view(1, 1, -1), torch.complex(Bu_re, Bu_im))
         return states.real, states.imag
 
-    @outside_autocast
     def forward(self, u: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``u`` (B, L, H), ``mask`` (B, L) -> (B, L, H)."""
+        return self.run(u, mask)[0]
+
+    @outside_autocast
+    def run(self, u: torch.Tensor, mask: torch.Tensor | None = None, state=None):
+        """Outputs (B, L, H) and the state after the last real step, starting from ``state``.
+
+        ``state`` (B, P) complex is the state ``x_{-1}`` before the first step (None: zeros). By
+        linearity ``x_k = scan_k + Λ̄^{k+1} x_{-1}``, so either scan runs from zero and the
+        decayed initial state is added to its real and imaginary parts afterwards.
+        """
         if mask is not None:  # padded steps must add nothing to any state
             u = u * mask.unsqueeze(-1).to(u.dtype)
         Lambda_bar, B_bar = self.discretize()
         Bu_re, Bu_im = self._project(u, B_bar)  # (B, L, P) each
         states_re, states_im = self._states(Lambda_bar, Bu_re, Bu_im)  # (B, L, P) each
+        if state is not None:
+            powers = torch.arange(1, u.shape[1] + 1, device=u.device, dtype=u.dtype)  # (L,)
+            decay = torch.exp(powers.unsqueeze(-1) * torch.log(Lambda_bar))  # Λ̄^{k+1}, (L, P)
+            carried = decay * state.unsqueeze(1)  # (B, L, P) complex
+            states_re, states_im = states_re + carried.real, states_im + carried.imag
         if self.bidirectional:
             # reversed inclusive scan over the same elements: x_k = Λ̄ x_{k+1} + B̄u_k
             back_re, back_im = self._states(
@@ -565,7 +583,11 @@ class S5SSM(nn.Module):
             )
             states_re = torch.cat([states_re, reverse_padded(back_re, mask)], dim=-1)  # (B, L, 2P)
             states_im = torch.cat([states_im, reverse_padded(back_im, mask)], dim=-1)
-        return self._readout(states_re, states_im, u)
+            return self._readout(states_re, states_im, u), None  # no state to continue from
+        last = last_valid_index(mask, u.shape[0], u.shape[1], u.device)  # (B,)
+        rows = torch.arange(u.shape[0], device=u.device)
+        final = torch.complex(states_re[rows, last], states_im[rows, last])  # (B, P)
+        return self._readout(states_re, states_im, u), final
 
     def init_state(self, batch_size: int, device=None, dtype=None) -> torch.Tensor:
         """Zero complex state ``(batch_size, P)``."""
@@ -721,13 +743,18 @@ class S5Layer(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         """``x`` (B, L, H), ``mask`` (B, L) -> (B, L, H)."""
+        return self.run(x, mask)[0]
+
+    def run(self, x: torch.Tensor, mask: torch.Tensor | None = None, state=None):
+        """``x`` (B, L, H) from SSM state (B, P) -> (output, the state after the last real step)."""
         skip = x
         if self.prenorm:
             x = self.norm(x, mask)
-        x = skip + self._activate(self.ssm(x, mask))
+        s, state = self.ssm.run(x, mask, state)
+        x = skip + self._activate(s)
         if not self.prenorm:
             x = self.norm(x, mask)
-        return x
+        return x, state
 
     def step(self, x_t: torch.Tensor, state: torch.Tensor):
         """One step: ``x_t`` (B, H), SSM state (B, P) -> (output (B, H), new state)."""
@@ -846,6 +873,7 @@ class S5Params:
     url=_URL,
     causal=True,  # the default is unidirectional; bidirectional=True is not causal
     supports_step=True,
+    carries_state=True,
     test_params=(
         # the common tests train with lr=0.02 for a few epochs; the SSM must keep up
         {"d_model": 8, "d_state": 8, "n_layers": 1, "blocks": 2, "ssm_lr": 0.02},
@@ -895,6 +923,7 @@ class S5(nn.Module):
         # Directions are summed into d_model features (see the module docstring), so the
         # contract's `bidirectional` attribute is deliberately not set.
         self.causal = not params.bidirectional
+        self.carries_state = self.causal
         self.encoder = nn.Linear(d_input, params.d_model)
         self.layers = nn.ModuleList(
             S5Layer(
@@ -934,6 +963,23 @@ class S5(nn.Module):
         if not self.causal:
             raise RuntimeError("A bidirectional S5 model cannot run step by step.")
         return [layer.ssm.init_state(batch_size, device, dtype) for layer in self.layers]
+
+    def forward_with_state(self, x: torch.Tensor, state=None, mask: torch.Tensor | None = None):
+        """Continue the sequences from ``state`` (None: zeros), see :mod:`seqestim.nn._contract`.
+
+        ``x`` (B, L, d_input), ``mask`` (B, L) -> (``y`` (B, L, d_model), the complex SSM state
+        of every layer after the last real step of each row).
+        """
+        if not self.causal:
+            raise RuntimeError("A bidirectional S5 model cannot continue a sequence.")
+        if state is None:
+            state = self.init_state(x.shape[0], device=x.device)
+        h = self.encoder(x)  # (B, L, H)
+        new_state = []
+        for layer, layer_state in zip(self.layers, state, strict=True):
+            h, layer_state = layer.run(h, mask, layer_state)
+            new_state.append(layer_state)
+        return h, new_state
 
     def step(self, x_t: torch.Tensor, state: list[torch.Tensor]):
         """One step: ``x_t`` (B, d_input) -> (``y_t`` (B, d_model), new state).
