@@ -448,6 +448,11 @@ class LanguageModel(LanguageModelParams, TrainingParams, SequenceEstimator):
         self._cutoffs()  # a bad adaptive_softmax fails before training
         sequences = self._sequences(X)
         self.carries_state_ = self._probe_carrying()
+        if self.carries_state_ and getattr(self, "privacy", None) is not None:
+            raise ValueError(
+                "privacy draws the training chunks at random (Poisson sampling), so the state "
+                "cannot be carried from one chunk to the next; pass carry_state=False."
+            )
         if self.early_stopping and not (self.warm_start and hasattr(self, "net_")):
             train, valid = self._validation_split(sequences)
             train_rows = self._rows(train, training=True)

@@ -206,6 +206,8 @@ def test_non_causal_backbones_and_bad_input_are_refused():
         GRULanguageModel(max_epochs=1).fit([])
     with pytest.raises(ValueError, match="tokenizer"):
         GRULanguageModel(tokenizer="bpe", max_epochs=1).fit(TEXTS)
+    with pytest.raises(ValueError, match="carry_state=False"):
+        GRULanguageModel(max_epochs=1, privacy={"epsilon": 8.0, "delta": 1e-5}).fit(TEXTS)
     lm = GRULanguageModel(**SMALL).fit(TEXTS)
     with pytest.raises(ValueError, match="temperature"):
         lm.generate("a", temperature=-1)
