@@ -13,6 +13,10 @@ from seqestim.estimators._panel import PanelTask, PoolingParams
 from seqestim.estimators._series import BaseForecaster
 from seqestim.estimators._training import TrainingDivergedError, TrainingParams
 from seqestim.estimators.arma_cell import ARMACellForecaster, ARMACellRegressor
+from seqestim.estimators.block_recurrent import (
+    BlockRecurrentTransformerClassifier,
+    BlockRecurrentTransformerLanguageModel,
+)
 from seqestim.estimators.cdil import (
     CDILClassifier,
     CDILForecaster,
@@ -23,8 +27,10 @@ from seqestim.estimators.cdil import (
 from seqestim.estimators.classifier import SequenceClassifier
 from seqestim.estimators.conv_arma import ConvARMAForecaster
 from seqestim.estimators.conv_s2s import ConvS2STranslator
+from seqestim.estimators.deq import DEQClassifier, DEQLanguageModel
 from seqestim.estimators.forecaster import SequenceForecaster, WindowParams
 from seqestim.estimators.frames import FrameForecaster, FrameParams
+from seqestim.estimators.gated_conv import GatedConvClassifier, GatedConvLanguageModel
 from seqestim.estimators.gated_rnn import (
     GRUClassifier,
     GRUForecaster,
@@ -61,11 +67,15 @@ __all__ = [
     "ARMACellForecaster",
     "ARMACellRegressor",
     "BaseForecaster",
+    "BlockRecurrentTransformerClassifier",
+    "BlockRecurrentTransformerLanguageModel",
     "CDILClassifier",
     "CDILForecaster",
     "CDILRegressor",
     "ConvARMAForecaster",
     "ConvS2STranslator",
+    "DEQClassifier",
+    "DEQLanguageModel",
     "DILClassifier",
     "DILRegressor",
     "FrameForecaster",
@@ -76,6 +86,8 @@ __all__ = [
     "GRULanguageModel",
     "GRUPolyphonicModel",
     "GRURegressor",
+    "GatedConvClassifier",
+    "GatedConvLanguageModel",
     "LSTMClassifier",
     "LSTMForecaster",
     "LSTMLanguageModel",
