@@ -225,3 +225,41 @@ def test_word_tokenizer_and_unknown_words():
     assert "cat" in lm.tokens_ and lm.score(["the zebra sat"]) < 0  # <unk> is scored too
     assert all(word in {"the", "cat", "sat", "dog", "a", "ran"} for word in
                lm.generate("the", max_new_tokens=4, random_state=0).split())  # fmt: skip
+
+
+def test_the_convolutional_attention_and_equilibrium_models_score_as_one_pass():
+    from seqestim import (
+        BlockRecurrentTransformerLanguageModel,
+        DEQLanguageModel,
+        GatedConvLanguageModel,
+    )
+
+    long_text = "abcabcabcabcabcabcabcab"
+    small = {"max_epochs": 1, "context_length": 4, "random_state": 0}
+    # the GCNN's receptive field and the BRT's state and window are carried across chunks
+    for lm in (
+        GatedConvLanguageModel(d_model=4, n_blocks=1, kernel_size=3, **small),
+        BlockRecurrentTransformerLanguageModel(
+            d_model=4, n_layers=1, n_heads=1, block_size=3, window_size=2, n_state=2, **small
+        ),
+    ):
+        lm.fit(TEXTS)
+        assert lm.carries_state_
+        assert lm.score([long_text]) == pytest.approx(_by_hand(lm, long_text), rel=1e-9)
+    # the equilibrium has no state: every chunk on its own, each row solved on its own
+    deq = DEQLanguageModel(d_model=4, n_heads=1, tol=1e-5, max_iter=100, **small).fit(TEXTS)
+    assert not deq.carries_state_ and deq.solver_residual_ < 1e-5  # trained in float32
+    assert deq.score([long_text]) == pytest.approx(_by_hand(deq, long_text, 4), rel=1e-7)
+
+
+def test_the_gated_convolutional_language_model_has_the_papers_training_defaults():
+    from seqestim import GatedConvLanguageModel
+
+    lm = GatedConvLanguageModel()
+    assert lm.gradient_clip == 0.1 and lm.adaptive_softmax == "auto"
+    words = [" ".join(f"w{i}" for i in range(j, j + 30)) for j in range(0, 10_100, 30)]
+    fitted = GatedConvLanguageModel(
+        d_model=4, n_blocks=0, tokenizer="word", max_epochs=1, context_length=8
+    ).fit(words)
+    assert fitted.vocab_size_ > 10_000
+    assert isinstance(fitted.module_.head, AdaptiveSoftmaxOutput)
