@@ -27,7 +27,7 @@ from seqestim.estimators.cdil import (
 from seqestim.estimators.classifier import SequenceClassifier
 from seqestim.estimators.conv_arma import ConvARMAForecaster
 from seqestim.estimators.conv_s2s import ConvS2STranslator
-from seqestim.estimators.deq import DEQClassifier, DEQLanguageModel
+from seqestim.estimators.deq import DEQLanguageModel
 from seqestim.estimators.forecaster import SequenceForecaster, WindowParams
 from seqestim.estimators.frames import FrameForecaster, FrameParams
 from seqestim.estimators.gated_conv import GatedConvClassifier, GatedConvLanguageModel
@@ -74,7 +74,6 @@ __all__ = [
     "CDILRegressor",
     "ConvARMAForecaster",
     "ConvS2STranslator",
-    "DEQClassifier",
     "DEQLanguageModel",
     "DILClassifier",
     "DILRegressor",

@@ -5,8 +5,7 @@ acceleration or Broyden's method, with the implicit backward pass) is in
 :mod:`seqestim.nn.deq`. The estimators report how hard the last solve was
 (``solver_iterations_``, ``solver_residual_``); a solve that stops at ``max_iter`` above
 ``tol`` warns with :class:`~seqestim.nn.deq.DEQConvergenceWarning`. The language model reads
-chunks of ``context_length`` tokens (the equilibrium has no state to carry); the classifier
-summarises a sequence at its last real step (the cell attends causally).
+chunks of ``context_length`` tokens (the equilibrium has no state to carry).
 
 Reference: S. Bai, J. Z. Kolter, V. Koltun. "Deep Equilibrium Models." NeurIPS 2019,
 arXiv:1909.01377.
@@ -14,12 +13,10 @@ arXiv:1909.01377.
 
 from __future__ import annotations
 
-from seqestim.estimators.classifier import SequenceClassifier
 from seqestim.estimators.language_model import LanguageModel
-from seqestim.nn._params import param
 from seqestim.nn.deq import DEQ, DEQParams
 
-__all__ = ["DEQClassifier", "DEQLanguageModel"]
+__all__ = ["DEQLanguageModel"]
 
 
 class _SolverReport:
@@ -36,36 +33,6 @@ class _SolverReport:
             "solver_iterations_": int(stats["forward_iterations"]),
             "solver_residual_": float(stats["forward_residual"]),
         }
-
-
-class DEQClassifier(_SolverReport, DEQParams, SequenceClassifier):
-    """Sequence classifier on a Deep Equilibrium Model (a transformer layer at its fixed point).
-
-    Attributes
-    ----------
-    solver_iterations_ : int
-        Solver iterations of the last forward pass of training (the most over its rows).
-    solver_residual_ : float
-        Relative residual ``||f(z) - z|| / ||f(z)||`` that solve reached (the largest over
-        its rows).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from seqestim import DEQClassifier
-    >>> rng = np.random.RandomState(0)
-    >>> X = rng.normal(size=(40, 2, 16))  # 40 sequences, 2 channels, 16 steps
-    >>> y = (X[:, 0].mean(axis=1) > 0).astype(int)
-    >>> clf = DEQClassifier(d_model=8, n_heads=2, max_epochs=5, random_state=0).fit(X, y)
-    >>> clf.predict_proba(X[:3]).shape
-    (3, 2)
-    >>> clf.solver_residual_ < clf.tol
-    True
-    """
-
-    _backbone = DEQ
-    _fitted_attributes = ("solver_iterations_", "solver_residual_")
-    pooling: str = param("last")
 
 
 class DEQLanguageModel(_SolverReport, DEQParams, LanguageModel):
