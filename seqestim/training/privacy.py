@@ -30,9 +30,10 @@ without data-dependent control flow is supported, the recurrent cells of seqesti
 examples of equal length are processed together, with their length as a constant.
 
 Supported backbones: every registered backbone whose per-example gradients equal one backward
-pass per example (checked by the tests): ``arma_cell``, ``cdil``, ``dil``, ``gru``, ``lstm``,
-``nc_gru``, ``rnn``, ``s5`` (with ``norm="layer"``) and ``tcn``. Not supported: ``conv_arma``
-(not verified). A network whose per-example gradients cannot be computed is refused before
+pass per example (checked by the tests): ``arma_cell``, ``block_recurrent_transformer``,
+``cdil``, ``dil``, ``gated_conv``, ``gru``, ``lstm``, ``nc_gru``, ``rnn``, ``s5`` (with
+``norm="layer"``) and ``tcn``. Not supported: ``conv_arma`` (not verified) and ``deq`` (its
+implicit backward pass). A network whose per-example gradients cannot be computed is refused before
 training with an error that names the supported backbones.
 
 Normalization: a layer that computes statistics over the batch (batch normalization) mixes the
