@@ -126,19 +126,49 @@ def test_fast_path_equals_the_step_by_step_cells(model_class, dtype, tolerance, 
         torch.testing.assert_close(ours, expected, rtol=0.0, atol=tolerance)
 
 
+@pytest.mark.parametrize("model_class", [RNN, GRU, LSTM])
+def test_fast_path_from_a_carried_state_equals_the_step_by_step_cells(model_class):
+    torch.manual_seed(1)
+    model = model_class(3, RecurrentParams(d_model=5)).double()
+    cell, layer = model.layers[0][0].cell, model.layers[0][0]
+    if hasattr(cell, "peephole"):
+        with torch.no_grad():
+            cell.peephole.normal_()
+    mask = torch.ones(4, 7, dtype=torch.bool)
+    mask[2, 3:] = False
+    projected = cell.project(torch.randn(4, 7, 3, dtype=torch.float64), mask).detach()
+    state = torch.randn_like(cell.init_state(4))  # a non-zero initial state, (B, H) or (B, 2, H)
+    results = []
+    for run in (cell.scan_with_state, layer.steps_with_state):
+        inputs = [projected.clone().requires_grad_(True), state.clone().requires_grad_(True)]
+        h, final = run(inputs[0], mask, inputs[1])
+        loss = (h * torch.linspace(-1, 1, 5, dtype=h.dtype)).sum() + final.square().sum()
+        params = [p for p in model.parameters() if p is not cell.input_proj.weight]
+        params = [p for p in params if p is not cell.input_proj.bias]
+        grads = torch.autograd.grad(loss, inputs + params)
+        results.append([h.detach(), final.detach(), *grads])
+    for ours, expected in zip(*results, strict=True):
+        torch.testing.assert_close(ours, expected, rtol=0.0, atol=1e-10)
+    # the state after the end is the state after the last real step of each row
+    torch.testing.assert_close(cell.output(results[0][1])[2], results[0][0][2, 2])
+
+
 def test_the_backbone_takes_the_fast_path_without_normalization_only():
     torch.manual_seed(0)
     plain = GRU(2, RecurrentParams(d_model=4)).double()
     x = torch.randn(3, 6, 2, dtype=torch.float64)
     calls = []
     cell = plain.layers[0][0].cell
-    original = cell.scan
-    cell.scan = lambda *args: calls.append(1) or original(*args)
+    original = cell.scan_with_state
+    cell.scan_with_state = lambda *args: calls.append(1) or original(*args)
     plain(x)
-    assert calls == [1]
+    plain.forward_with_state(x[:, :2], plain.forward_with_state(x[:, :4])[1])
+    assert calls == [1, 1, 1]
     normalized = GRU(2, RecurrentParams(d_model=4, normalization="layer")).double()
-    normalized.layers[0][0].cell.scan = lambda *args: pytest.fail("normalized cells step")
+    fail = lambda *args: pytest.fail("normalized cells step")  # noqa: E731
+    normalized.layers[0][0].cell.scan_with_state = fail
     normalized(x)
+    normalized.forward_with_state(x)
 
 
 # ---------------------------------------------------------------- implementation="torch"

@@ -219,6 +219,25 @@ def test_ssm_takes_the_chunked_scan_for_wide_batches_and_agrees(bidirectional, m
     torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("width", [8, 10**9])  # the chunked scan, then the odd/even scan
+def test_ssm_continues_from_a_carried_state_in_either_scan(width, monkeypatch):
+    import seqestim.nn.s5 as s5
+
+    monkeypatch.setattr(s5, "CHUNKED_MIN_WIDTH", width)
+    _seed(2)
+    ssm = S5SSM(3, 16, blocks=2, dt_min=0.01, dt_max=0.5).double()
+    u = torch.randn(40, 21, 3, dtype=torch.float64)
+    lengths = torch.randint(1, 22, (40,))
+    lengths[:20] = 21  # the first rows end in the second chunk; the others may end in the first
+    mask = lengths_to_mask(lengths, 21)
+    whole, final = ssm.run(u, mask)
+    first, state = ssm.run(u[:, :9], mask[:, :9])
+    second, state = ssm.run(u[:, 9:], mask[:, 9:], state)
+    got = torch.cat([first, second], dim=1) * mask.unsqueeze(-1)
+    torch.testing.assert_close(got, whole * mask.unsqueeze(-1), rtol=1e-10, atol=1e-10)
+    torch.testing.assert_close(state[:20], final[:20], rtol=1e-10, atol=1e-10)
+
+
 def _ssm_by_hand(ssm, u):
     """The S5 SSM as a plain sequential recurrence, both directions, no scan."""
     Lambda_bar, B_bar = ssm.discretize()
