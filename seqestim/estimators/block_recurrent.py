@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from seqestim.estimators.classifier import SequenceClassifier
 from seqestim.estimators.language_model import LanguageModel
-from seqestim.nn._params import param
 from seqestim.nn.block_recurrent import BlockRecurrentTransformer, BlockRecurrentTransformerParams
 
 __all__ = ["BlockRecurrentTransformerClassifier", "BlockRecurrentTransformerLanguageModel"]
@@ -46,7 +45,6 @@ class BlockRecurrentTransformerClassifier(BlockRecurrentTransformerParams, Seque
     """
 
     _backbone = BlockRecurrentTransformer
-    pooling: str = param("last")
 
 
 class BlockRecurrentTransformerLanguageModel(BlockRecurrentTransformerParams, LanguageModel):

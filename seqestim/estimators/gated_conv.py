@@ -37,7 +37,6 @@ class GatedConvClassifier(GatedConvParams, SequenceClassifier):
     """
 
     _backbone = GatedConv
-    pooling: str = param("last")
 
 
 class GatedConvLanguageModel(GatedConvParams, LanguageModel):
