@@ -347,6 +347,10 @@ class BlockRecurrentTransformer(nn.Module):
         The hyperparameters; ``BlockRecurrentTransformerParams()`` when omitted.
     """
 
+    onnx_unsupported = (
+        "its block loop over the sequence is Python control flow, which a trace fixes to one length"
+    )
+
     bidirectional = False
     causal = True
     carries_state = True
